@@ -1,0 +1,61 @@
+import pytest
+import torch
+
+from rnnlab.models import RecurrentClassifier, RecurrentLanguageModel, detach_state, make_recurrent
+
+KINDS = ["rnn", "lstm", "gru"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_classifier_shapes_and_padding_invariance(kind):
+    torch.manual_seed(0)
+    model = RecurrentClassifier(20, 6, 8, kind).eval()
+    ids = torch.randint(2, 20, (3, 5))
+    logits = model(ids)
+    assert logits.shape == (3,)
+    padded = torch.cat([ids, torch.zeros(3, 4, dtype=torch.long)], dim=1)
+    torch.testing.assert_close(model(padded, torch.tensor([5, 5, 5])), logits)
+    short = model(ids[:1, :2])
+    mixed = model(torch.cat([torch.cat([ids[:1, :2], torch.zeros(1, 3, dtype=torch.long)], 1), ids[1:]]),
+                  torch.tensor([2, 5, 5]))
+    torch.testing.assert_close(mixed, torch.cat([short, logits[1:]]))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_language_model_shapes_and_state_carry(kind):
+    torch.manual_seed(0)
+    model = RecurrentLanguageModel(30, 6, 8, kind).eval()
+    ids = torch.randint(0, 30, (2, 7))
+    logits, state = model(ids)
+    assert logits.shape == (2, 7, 30)
+    h_n = state[0] if kind == "lstm" else state
+    assert h_n.shape == (1, 2, 8)
+    first, state_a = model(ids[:, :3])
+    second, _ = model(ids[:, 3:], detach_state(state_a))
+    torch.testing.assert_close(torch.cat([first, second], 1), logits)
+    detached = detach_state(state_a)
+    assert all(not s.requires_grad for s in (detached if isinstance(detached, tuple) else (detached,)))
+    assert detach_state(None) is None
+
+
+def test_unknown_kind_says_which_exist():
+    with pytest.raises(ValueError, match=r"unknown model kind 'transformer': use one of \['gru', 'lstm', 'rnn'\]"):
+        RecurrentClassifier(10, 4, 4, "transformer")
+
+
+@pytest.mark.parametrize("size", [0, -2])
+def test_non_positive_sizes(size):
+    with pytest.raises(ValueError, match="hidden_size must be a positive int"):
+        make_recurrent("rnn", 3, size)
+
+
+def test_wrong_input_shapes():
+    model = RecurrentClassifier(10, 4, 4)
+    with pytest.raises(ValueError, match="int64 tensor of shape \\(batch, time\\)"):
+        model(torch.zeros(2, 3))
+    with pytest.raises(ValueError, match="ids is empty"):
+        model(torch.zeros(2, 0, dtype=torch.long))
+    with pytest.raises(ValueError, match="lengths must have shape \\(2,\\)"):
+        model(torch.zeros(2, 3, dtype=torch.long), torch.tensor([3]))
+    with pytest.raises(ValueError, match="1..3"):
+        model(torch.zeros(2, 3, dtype=torch.long), torch.tensor([3, 4]))

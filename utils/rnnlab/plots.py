@@ -1,0 +1,140 @@
+"""Figures the notebooks share. Each helper titles and labels its axes, returns the
+``Figure``, and saves it (PNG, 150 dpi) when given ``path``."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from .training import History
+
+STYLE = "whitegrid"
+MODEL_COLORS = {"rnn": "tab:red", "lstm": "tab:green", "gru": "tab:blue"}
+
+
+def _as_array(values) -> np.ndarray:
+    if hasattr(values, "detach"):
+        values = values.detach().cpu().numpy()
+    return np.asarray(values, dtype=float)
+
+
+def _color(name: str, index: int) -> str:
+    key = name.lower().split()[0]
+    return MODEL_COLORS.get(key, f"C{index}")
+
+
+def save_figure(fig: Figure, path: str | Path | None) -> Figure:
+    """Save ``fig`` to ``path`` (parent folders created) when a path is given; return ``fig``."""
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=150, bbox_inches="tight")
+    return fig
+
+
+def _positive(values: np.ndarray) -> np.ndarray:
+    """Values for a log axis: zeros, negatives and non-finite values become gaps (NaN)."""
+    out = values.astype(float).copy()
+    out[~np.isfinite(out) | (out <= 0)] = np.nan
+    return out
+
+
+def plot_gradient_decay(curves: Mapping[str, object], title: str, ylabel: str = r"$\|\partial L/\partial h_t\|$",
+                        xlabel: str = "time step t", log: bool = True, notes: Mapping[str, str] | None = None,
+                        path: str | Path | None = None) -> Figure:
+    """Per-step gradient norms, one line per curve (name -> (T,) values), log-y by default.
+
+    Names starting with rnn/lstm/gru get the course colours (red/green/blue). ``notes``
+    adds text to a curve's legend entry (e.g. its fitted decay). On a log axis,
+    zero or non-finite values (underflow, NaN) are left as gaps.
+    """
+    with sns.axes_style(STYLE):
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        for i, (name, values) in enumerate(curves.items()):
+            y = _as_array(values)
+            label = f"{name}: {notes[name]}" if notes and name in notes else name
+            ax.plot(np.arange(len(y)), _positive(y) if log else y, label=label, color=_color(name, i), lw=1.8)
+        if log:
+            ax.set_yscale("log")
+        ax.set(title=title, xlabel=xlabel, ylabel=ylabel + (" (log scale)" if log else ""))
+        ax.legend()
+        fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_accuracy_vs_length(results: Mapping[str, Mapping[int, float]], title: str,
+                            path: str | Path | None = None, ylabel: str = "test accuracy") -> Figure:
+    """Accuracy against sequence length: results is model name -> {length: accuracy (0..1)}."""
+    with sns.axes_style(STYLE):
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for i, (name, by_length) in enumerate(results.items()):
+            lengths = sorted(by_length)
+            ax.plot(lengths, [by_length[n] for n in lengths], marker="o", label=name, color=_color(name, i))
+        ax.axhline(0.5, color="grey", ls="--", lw=1, label="chance")
+        ax.set_xscale("log", base=2)
+        all_lengths = sorted({n for by_length in results.values() for n in by_length})
+        ax.set_xticks(all_lengths, [str(n) for n in all_lengths])
+        ax.set(title=title, xlabel="sequence length (tokens, log scale)", ylabel=ylabel, ylim=(0.4, 1.02))
+        ax.legend()
+        fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def smooth(values, window: int) -> np.ndarray:
+    """Moving average over ``window`` points (shorter at the start): (N,) -> (N,)."""
+    y = _as_array(values)
+    if window <= 1 or len(y) == 0:
+        return y
+    cumulative = np.cumsum(np.insert(y, 0, 0.0))
+    counts = np.minimum(np.arange(1, len(y) + 1), window)
+    return (cumulative[1:] - cumulative[np.arange(1, len(y) + 1) - counts]) / counts
+
+
+def plot_training_curves(histories: Mapping[str, History], title: str, path: str | Path | None = None,
+                         smoothing: int = 20, perplexity: bool = False) -> Figure:
+    """Two panels per run: training loss (or perplexity, log) and recurrent gradient norm (log),
+    both per optimiser step, smoothed over ``smoothing`` steps."""
+    with sns.axes_style(STYLE):
+        fig, (ax_loss, ax_grad) = plt.subplots(1, 2, figsize=(12, 4.2))
+        for i, (name, history) in enumerate(histories.items()):
+            loss = smooth(history.step_loss, smoothing)
+            color = _color(name, i)
+            ax_loss.plot(np.exp(loss) if perplexity else loss, label=name, color=color)
+            ax_grad.plot(_positive(smooth(history.step_grad_norm, smoothing)), label=name, color=color)
+        if perplexity:
+            ax_loss.set_yscale("log")
+        ax_loss.set(title="training perplexity (log scale)" if perplexity else "training loss",
+                    xlabel="optimiser step", ylabel="perplexity" if perplexity else "loss")
+        ax_grad.set_yscale("log")
+        ax_grad.set(title="recurrent-weight gradient norm, before clipping", xlabel="optimiser step",
+                    ylabel=r"$\|\nabla W_{hh}\|_2$ (log scale)")
+        for ax in (ax_loss, ax_grad):
+            ax.legend()
+        fig.suptitle(title)
+        fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_state_norms(norms: Mapping[str, object], title: str, path: str | Path | None = None,
+                     ylabel: str = "state norm", log: bool = False) -> Figure:
+    """Mean (line) and interquartile band of per-step state norms: name -> (B, T) or (T,) values."""
+    with sns.axes_style(STYLE):
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        for i, (name, values) in enumerate(norms.items()):
+            y = np.atleast_2d(_as_array(values))
+            steps = np.arange(y.shape[1])
+            color = _color(name, i)
+            ax.plot(steps, np.nanmean(y, axis=0), label=name, color=color)
+            if y.shape[0] > 1:
+                low, high = np.nanpercentile(y, [25, 75], axis=0)
+                ax.fill_between(steps, low, high, color=color, alpha=0.2)
+        if log:
+            ax.set_yscale("log")
+        ax.set(title=title, xlabel="time step t", ylabel=ylabel + (" (log scale)" if log else ""))
+        ax.legend()
+        fig.tight_layout()
+    return save_figure(fig, path)

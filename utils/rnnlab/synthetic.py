@@ -1,0 +1,122 @@
+"""Synthetic data sets that *show the effect*, generated offline from a seed.
+
+* ``synthetic_reviews``: "reviews" of neutral filler words whose sentiment is carried
+  only by a few cue words placed at a controlled position. A cue far from the end of
+  the review is a long-range dependency: the classifier reads the final state, so the
+  cue has to survive (and its gradient has to flow back over) every later step.
+* ``agreement_corpus``: sentences for language modelling in which the subject's number
+  (singular/plural) decides the verb form many filler tokens later.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+POSITIVE_CUES = ("excellent", "wonderful", "superb", "brilliant", "delightful", "masterful")
+NEGATIVE_CUES = ("awful", "terrible", "dreadful", "boring", "painful", "pointless")
+FILLER = (
+    "the", "a", "film", "movie", "story", "scene", "actor", "plot", "camera", "music",
+    "director", "character", "and", "of", "to", "in", "was", "is", "it", "this", "that",
+    "with", "for", "on", "as", "at", "by", "one", "some", "then", "there", "after",
+    "before", "while", "when", "where", "street", "house", "night", "morning", "city",
+    "river", "train", "letter", "door", "window", "table", "friend", "brother", "sister",
+    "mother", "father", "dog", "car", "road", "town", "picture", "sound", "light", "rain",
+    "time", "year", "hour", "minute", "second", "part", "end", "start", "middle", "side",
+)
+
+SINGULAR_SUBJECTS = ("dog", "cat", "teacher", "child", "pilot", "farmer", "singer", "doctor")
+PLURAL_SUBJECTS = ("dogs", "cats", "teachers", "children", "pilots", "farmers", "singers", "doctors")
+SINGULAR_VERBS = ("runs", "sleeps", "waits", "laughs", "works", "sings")
+PLURAL_VERBS = ("run", "sleep", "wait", "laugh", "work", "sing")
+AGREEMENT_FILLER = (
+    "quietly", "often", "very", "old", "small", "happy", "tired", "really", "still",
+    "there", "today", "again", "almost", "always", "usually", "gently", "nearby",
+    "outside", "perhaps", "soon", "early", "late", "here", "now",
+)
+AGREEMENT_ENDINGS = ("in the park", "at home", "every day", "near the river", "after lunch")
+
+
+@dataclass(frozen=True)
+class Reviews:
+    """Texts with binary labels (1 = positive, 0 = negative), index-aligned."""
+
+    texts: list[str]
+    labels: list[int]
+
+    def __post_init__(self):
+        if len(self.texts) != len(self.labels):
+            raise ValueError(f"{len(self.texts)} texts but {len(self.labels)} labels")
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def subset(self, index) -> "Reviews":
+        """The reviews at the integer positions ``index``."""
+        return Reviews([self.texts[i] for i in index], [self.labels[i] for i in index])
+
+
+def _check_positive(name: str, value: int) -> None:
+    if not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def synthetic_reviews(n: int, length: int | tuple[int, int] = 60, cue_at: float | str = "anywhere",
+                      n_cues: int = 2, seed: int = 0) -> Reviews:
+    """``n`` balanced reviews whose label is carried only by ``n_cues`` cue words.
+
+    length: tokens per review, an int or an inclusive range ``(lo, hi)`` drawn uniformly.
+    cue_at: where the cue words sit, as a fraction of the review: 0.0 = the first
+        tokens, 1.0 = the last tokens; or ``"anywhere"`` (uniform per review).
+        The cues are adjacent, so with ``cue_at=0`` the last cue is ``length - n_cues``
+        steps before the end.
+    n_cues: cue words per review, all of the label's polarity.
+    Returns ``Reviews`` with texts of space-separated words and labels in {0, 1}.
+    """
+    _check_positive("n", n)
+    _check_positive("n_cues", n_cues)
+    lo, hi = (length, length) if isinstance(length, (int, np.integer)) else length
+    if lo < n_cues or hi < lo:
+        raise ValueError(f"length must be at least n_cues={n_cues} (and lo <= hi), got {length!r}")
+    if not (cue_at == "anywhere" or (isinstance(cue_at, (int, float)) and 0.0 <= cue_at <= 1.0)):
+        raise ValueError(f"cue_at must be a fraction in [0, 1] or 'anywhere', got {cue_at!r}")
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.arange(n) % 2).tolist()
+    texts = []
+    for label in labels:
+        size = int(rng.integers(lo, hi + 1))
+        words = list(rng.choice(FILLER, size=size))
+        cues = rng.choice(POSITIVE_CUES if label else NEGATIVE_CUES, size=n_cues)
+        span = size - n_cues
+        fraction = rng.random() if cue_at == "anywhere" else float(cue_at)
+        start = int(round(fraction * span))
+        words[start:start + n_cues] = list(cues)
+        texts.append(" ".join(words))
+    return Reviews(texts, [int(x) for x in labels])
+
+
+def agreement_sentence(rng: np.random.Generator, gap: tuple[int, int]) -> str:
+    """One sentence: subject, ``gap`` neutral filler words, then the agreeing verb."""
+    plural = bool(rng.integers(2))
+    subject = rng.choice(PLURAL_SUBJECTS if plural else SINGULAR_SUBJECTS)
+    filler = rng.choice(AGREEMENT_FILLER, size=int(rng.integers(gap[0], gap[1] + 1)))
+    verb = rng.choice(PLURAL_VERBS if plural else SINGULAR_VERBS)
+    return " ".join(["the", subject, *filler, verb, rng.choice(AGREEMENT_ENDINGS), "."])
+
+
+def agreement_corpus(n_lines: int, gap: tuple[int, int] = (2, 20),
+                     sentences_per_line: tuple[int, int] = (1, 5), seed: int = 0) -> list[str]:
+    """``n_lines`` lines of agreement sentences, WikiText-style (pre-tokenised, one line a paragraph).
+
+    gap: inclusive range of filler words between subject and verb; the verb form
+        (``runs``/``run``) is only predictable by remembering the subject across the gap.
+    sentences_per_line: inclusive range of sentences per line.
+    """
+    _check_positive("n_lines", n_lines)
+    if gap[0] < 0 or gap[1] < gap[0]:
+        raise ValueError(f"gap must be a range (lo, hi) with 0 <= lo <= hi, got {gap!r}")
+    rng = np.random.default_rng(seed)
+    return [
+        " ".join(agreement_sentence(rng, gap) for _ in range(int(rng.integers(sentences_per_line[0], sentences_per_line[1] + 1))))
+        for _ in range(n_lines)
+    ]
