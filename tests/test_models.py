@@ -6,10 +6,11 @@ from rnnlab.models import RecurrentClassifier, RecurrentLanguageModel, detach_st
 KINDS = ["rnn", "lstm", "gru"]
 
 
+@pytest.mark.parametrize("pad_handling", ["pack", "gather"])
 @pytest.mark.parametrize("kind", KINDS)
-def test_classifier_shapes_and_padding_invariance(kind):
+def test_classifier_shapes_and_padding_invariance(kind, pad_handling):
     torch.manual_seed(0)
-    model = RecurrentClassifier(20, 6, 8, kind).eval()
+    model = RecurrentClassifier(20, 6, 8, kind, pad_handling=pad_handling).eval()
     ids = torch.randint(2, 20, (3, 5))
     logits = model(ids)
     assert logits.shape == (3,)
@@ -59,3 +60,18 @@ def test_wrong_input_shapes():
         model(torch.zeros(2, 3, dtype=torch.long), torch.tensor([3]))
     with pytest.raises(ValueError, match="1..3"):
         model(torch.zeros(2, 3, dtype=torch.long), torch.tensor([3, 4]))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_pack_and_gather_agree(kind):
+    torch.manual_seed(0)
+    model = RecurrentClassifier(20, 6, 8, kind, pad_handling="pack").double()
+    ids = torch.randint(2, 20, (4, 9))
+    lengths = torch.tensor([9, 1, 5, 7])
+    for row, n in enumerate(lengths.tolist()):
+        ids[row, n:] = 0
+    packed = model(ids, lengths)
+    model.pad_handling = "gather"
+    torch.testing.assert_close(model(ids, lengths), packed, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="pad_handling must be one of"):
+        RecurrentClassifier(20, 6, 8, kind, pad_handling="left")

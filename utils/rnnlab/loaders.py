@@ -23,7 +23,7 @@ EOS = "<eos>"
 
 
 class ReviewDataset(Dataset):
-    """Reviews encoded once: item ``i`` is ``(ids: list[int], label: int)``.
+    """Reviews encoded once: item ``i`` is ``(ids (L_i,) int64 tensor, label: int)``.
 
     max_len: keep at most this many tokens per review, the first or the last (``keep``).
     Raises ValueError for an empty data set or a review with no tokens.
@@ -33,16 +33,17 @@ class ReviewDataset(Dataset):
                  tokenizer: Callable[[str], list[str]] = tokenize):
         if len(reviews) == 0:
             raise ValueError("ReviewDataset got no reviews: check the data source and n_reviews")
-        self.ids = [truncate(vocab.encode(tokenizer(text)), max_len, keep) for text in reviews.texts]
-        empty = [i for i, ids in enumerate(self.ids) if not ids]
+        encoded = [truncate(vocab.encode(tokenizer(text)), max_len, keep) for text in reviews.texts]
+        empty = [i for i, ids in enumerate(encoded) if not ids]
         if empty:
             raise ValueError(f"reviews {empty[:5]} have no tokens after cleaning: remove them first")
+        self.ids = [torch.tensor(ids, dtype=torch.long) for ids in encoded]
         self.labels = list(reviews.labels)
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def __getitem__(self, i: int) -> tuple[list[int], int]:
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
         return self.ids[i], self.labels[i]
 
 

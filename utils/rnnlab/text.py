@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import torch
+from torch.nn.utils.rnn import pad_sequence
 
 PAD, UNK = "<pad>", "<unk>"
 PAD_ID, UNK_ID = 0, 1
@@ -113,11 +114,8 @@ def pad_batch(sequences: Sequence[Sequence[int]], pad_id: int = PAD_ID,
         raise ValueError(f"sequence {empty} is empty: drop empty texts before batching")
     if side not in ("right", "left"):
         raise ValueError(f"side must be 'right' or 'left', got {side!r}")
-    ids = torch.full((len(sequences), int(lengths.max())), pad_id, dtype=torch.long)
-    for row, seq in enumerate(sequences):
-        values = torch.as_tensor(list(seq), dtype=torch.long)
-        if side == "right":
-            ids[row, : len(values)] = values
-        else:
-            ids[row, ids.shape[1] - len(values):] = values
-    return ids, lengths
+    tensors = [torch.as_tensor(s, dtype=torch.long) for s in sequences]
+    if side == "left":
+        tensors = [t.flip(0) for t in tensors]
+    ids = pad_sequence(tensors, batch_first=True, padding_value=pad_id)
+    return (ids.flip(1) if side == "left" else ids), lengths
