@@ -1,0 +1,85 @@
+"""Execute every solution notebook and print a table: notebook, wall time, key result.
+
+Each notebook runs in a fresh kernel with ``RNNLAB_PROFILE`` set (``fast`` by default),
+its working directory and ``RNNLAB_OUTPUT`` set to ``build/<assignment>/``, so figures and
+artifacts land there next to the executed copy. A notebook states its headline result
+with ``rnnlab.record_key_result``; the table shows it. Exit status is non-zero if any
+notebook failed; the others still run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+from rnnlab.runtime import KEY_RESULT_FILE  # written by rnnlab.record_key_result
+
+
+def solution_notebooks(root: Path) -> list[Path]:
+    """solutions/<assignment>/<name>.ipynb in course order (checkpoints excluded)."""
+    return sorted(p for p in (root / "solutions").glob("*/*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+def run_notebook(path: Path, out_dir: Path, profile: str, timeout: int) -> tuple[float, str, bool]:
+    """Execute ``path`` into ``out_dir``; return (seconds, key result or error, succeeded)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / KEY_RESULT_FILE).unlink(missing_ok=True)
+    notebook = nbformat.read(path, as_version=4)
+    previous = {k: os.environ.get(k) for k in ("RNNLAB_PROFILE", "RNNLAB_OUTPUT")}
+    os.environ.update(RNNLAB_PROFILE=profile, RNNLAB_OUTPUT=str(out_dir.resolve()))
+    started = time.perf_counter()
+    try:
+        NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                       resources={"metadata": {"path": str(out_dir)}}).execute()
+        ok, message = True, ""
+    except CellExecutionError as error:
+        ok, message = False, f"FAILED: {error.ename}: {error.evalue}"[:160]
+    except CellTimeoutError:
+        ok, message = False, f"FAILED: a cell ran longer than {timeout} s"
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    seconds = time.perf_counter() - started
+    nbformat.write(notebook, out_dir / path.name)
+    if ok:
+        key_file = out_dir / KEY_RESULT_FILE
+        message = json.loads(key_file.read_text())["summary"] if key_file.exists() else "(no key result recorded)"
+    return seconds, message, ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="course root")
+    parser.add_argument("--profile", default="fast", choices=["full", "fast", "grade"])
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    args = parser.parse_args()
+    root = args.root.resolve()
+    notebooks = solution_notebooks(root)
+    if not notebooks:
+        print("No notebooks in solutions/ yet: nothing to execute.")
+        return 0
+    rows = []
+    for path in notebooks:
+        name = f"{path.parent.name}/{path.name}"
+        print(f"running {name} (profile {args.profile}) ...", flush=True)
+        rows.append((name, *run_notebook(path, root / "build" / path.parent.name, args.profile, args.timeout)))
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'notebook':<{width}}  {'wall time':>9}  key result")
+    for name, seconds, message, _ in rows:
+        print(f"{name:<{width}}  {seconds:8.1f}s  {message}")
+    print(f"executed copies and figures: {root / 'build'}")
+    return 0 if all(r[3] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

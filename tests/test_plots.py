@@ -1,0 +1,68 @@
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+from rnnlab import plots
+from rnnlab.training import History
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_gradient_decay_is_log_scale_titled_and_saved(tmp_path):
+    curves = {"rnn": 0.5 ** np.arange(50)[::-1], "gru": torch.linspace(0.1, 1, 50)}
+    path = tmp_path / "fig" / "decay.png"
+    fig = plots.plot_gradient_decay(curves, "decay at init", notes={"rnn": "3.0 orders / 10 steps"}, path=path)
+    ax = fig.axes[0]
+    assert path.stat().st_size > 0
+    assert ax.get_yscale() == "log" and ax.get_title() == "decay at init"
+    assert ax.get_xlabel() and "log scale" in ax.get_ylabel()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["rnn: 3.0 orders / 10 steps", "gru"]
+    assert [line.get_color() for line in ax.get_lines()] == ["tab:red", "tab:blue"]
+
+
+def test_log_axis_leaves_underflow_as_gaps():
+    fig = plots.plot_gradient_decay({"rnn": [0.0, 1e-30, np.inf, 1.0]}, "t")
+    y = fig.axes[0].get_lines()[0].get_ydata()
+    assert np.isnan(y[0]) and y[1] == 1e-30 and np.isnan(y[2])
+
+
+def test_linear_gradient_decay():
+    fig = plots.plot_gradient_decay({"a": [1, 2]}, "t", log=False)
+    assert fig.axes[0].get_yscale() == "linear" and "log" not in fig.axes[0].get_ylabel()
+
+
+def test_accuracy_vs_length(tmp_path):
+    fig = plots.plot_accuracy_vs_length({"rnn": {50: 0.8, 400: 0.55}, "lstm": {50: 0.85, 400: 0.8}},
+                                        "accuracy vs length", path=tmp_path / "acc.png")
+    ax = fig.axes[0]
+    assert ax.get_title() == "accuracy vs length" and "sequence length" in ax.get_xlabel()
+    assert list(ax.get_lines()[0].get_xdata()) == [50, 400]
+    assert (tmp_path / "acc.png").exists()
+
+
+def test_training_curves_two_log_panels():
+    history = History(step_loss=list(np.linspace(5, 3, 30)), step_grad_norm=list(np.logspace(0, -3, 30)))
+    fig = plots.plot_training_curves({"rnn": history, "lstm": history}, "runs", perplexity=True)
+    loss_ax, grad_ax = fig.axes
+    assert loss_ax.get_yscale() == grad_ax.get_yscale() == "log"
+    assert fig._suptitle.get_text() == "runs"
+    assert grad_ax.get_ylabel().endswith("(log scale)")
+
+
+def test_smooth_is_a_trailing_mean():
+    np.testing.assert_allclose(plots.smooth([1, 2, 3, 4], 2), [1, 1.5, 2.5, 3.5])
+    np.testing.assert_allclose(plots.smooth([1, 2], 1), [1, 2])
+
+
+def test_state_norms_band():
+    fig = plots.plot_state_norms({"lstm cell": np.random.default_rng(0).random((5, 20)), "rnn": np.ones(20)},
+                                 "states", log=True)
+    ax = fig.axes[0]
+    assert len(ax.get_lines()) == 2 and len(ax.collections) == 1  # a band only where there are samples
+    assert ax.get_yscale() == "log"
