@@ -121,15 +121,22 @@ def test_resolve_empty_value():
         resolve_data_source(get_profile("grade"), "  ")
 
 
-@pytest.fixture
-def silent_hub(monkeypatch):
-    """A local server that accepts connections and never answers: a hub that hangs."""
+def serve_silently(monkeypatch):
+    """A local server that accepts connections and never answers (a hub that hangs);
+    HF_ENDPOINT points at it and the offline flags are lifted."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(8)
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.getsockname()[1]}")
     monkeypatch.delenv("HF_HUB_OFFLINE")
     monkeypatch.delenv("HF_DATASETS_OFFLINE")
+    return server
+
+
+@pytest.fixture
+def silent_hub(monkeypatch):
+    """A hanging hub and a 1 s probe timeout."""
+    server = serve_silently(monkeypatch)
     monkeypatch.setattr(sources, "HUB_TIMEOUT_S", 1.0)
     yield server
     server.close()
@@ -150,12 +157,7 @@ def test_auto_falls_back_to_synthetic_without_hanging(silent_hub):
 
 
 def test_auto_decides_within_five_seconds_by_default(monkeypatch):
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.getsockname()[1]}")
-    monkeypatch.delenv("HF_HUB_OFFLINE")
-    monkeypatch.delenv("HF_DATASETS_OFFLINE")
+    server = serve_silently(monkeypatch)
     started = time.monotonic()
     try:
         assert resolve_data_source(get_profile("full"), "auto").kind == "synthetic"

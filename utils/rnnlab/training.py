@@ -46,13 +46,17 @@ def perplexity(mean_loss: float) -> float:
         return math.inf
 
 
-def _check_schedule(epochs: int, lr: float, clip: float | None) -> None:
+def _start_training(model: nn.Module, epochs: int, lr: float, clip: float | None,
+                    device: torch.device | str) -> tuple[torch.optim.Optimizer, History]:
+    """Check the schedule, move the model, and return a fresh Adam optimiser and History."""
     if not isinstance(epochs, int) or epochs <= 0:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
     if clip is not None and not clip > 0:
         raise ValueError(f"clip must be positive or None, got {clip!r}")
+    model.to(device)
+    return torch.optim.Adam(model.parameters(), lr=lr), History()
 
 
 def optimiser_step(model: nn.Module, optimiser: torch.optim.Optimizer, loss: torch.Tensor,
@@ -95,10 +99,7 @@ def train_classifier(model: nn.Module, train_loader: Iterable, epochs: int, lr: 
     Each epoch's record holds ``train_loss``, ``seconds`` and, with ``val_loader``,
     ``val_loss`` and ``val_accuracy``.
     """
-    _check_schedule(epochs, lr, clip)
-    model.to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-    history = History()
+    optimiser, history = _start_training(model, epochs, lr, clip, device)
     for epoch in range(1, epochs + 1):
         model.train()
         started, total, count = time.perf_counter(), 0.0, 0
@@ -156,10 +157,7 @@ def train_language_model(model: RecurrentLanguageModel, train_batches: Iterable,
     Each epoch's record holds token-weighted ``train_loss``, ``train_perplexity``,
     ``seconds`` and, with ``valid_batches``, ``val_loss`` and ``val_perplexity``.
     """
-    _check_schedule(epochs, lr, clip)
-    model.to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-    history = History()
+    optimiser, history = _start_training(model, epochs, lr, clip, device)
     for epoch in range(1, epochs + 1):
         model.train()
         started, total, tokens, state = time.perf_counter(), 0.0, 0, None
