@@ -53,3 +53,9 @@ def test_banner_warns_about_full_on_cpu(monkeypatch):
     monkeypatch.setenv("RNNLAB_PROFILE", "full")
     session = runtime.Session(rnnlab.get_profile(), DataSource("synthetic"), torch.device("cpu"))
     assert "will be slow" in session.banner
+
+
+def test_start_without_data_does_not_resolve_a_source(monkeypatch, capsys):
+    monkeypatch.setenv("RNNLAB_DATA", "/nonexistent/folder")  # would raise if resolved
+    session = rnnlab.start(needs_data=False)
+    assert session.data.kind == "none" and "generated in the notebook" in capsys.readouterr().out

@@ -55,6 +55,16 @@ def test_agreement_corpus_verbs_agree_across_the_gap():
         synthetic.agreement_corpus(3, gap=(5, 2))
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_agreement_sequence_target_agrees_with_the_first_token(seed):
+    tokens, target = synthetic.agreement_sequence(50, seed=seed)
+    vocabulary = synthetic.agreement_vocabulary()
+    assert len(tokens) == 50 and set(tokens + [target]) <= set(vocabulary)
+    assert len(set(vocabulary)) == len(vocabulary)
+    assert (tokens[0] in synthetic.PLURAL_PRONOUNS) == (target in synthetic.PLURAL_VERBS)
+    assert not set(tokens[1:]) & set(synthetic.SINGULAR_PRONOUNS + synthetic.PLURAL_PRONOUNS)
+
+
 def far_and_near_accuracy(kind, length=100, seed=0):
     """Train on cues anywhere in the review; test with the cues first (far) or last (near)."""
     set_seed(seed)

@@ -92,17 +92,18 @@ class Session:
         )
 
 
-def start(seed: int | None = None, probe_hub: bool = True) -> Session:
+def start(seed: int | None = None, needs_data: bool = True) -> Session:
     """Set up a notebook: read the profile, seed everything, choose device and data source.
 
     Prints the one-line banner and returns the ``Session``. ``seed`` defaults to the
-    profile's seed. ``probe_hub=False`` skips the network check of ``RNNLAB_DATA=auto``.
+    profile's seed. A notebook that generates its own inputs passes ``needs_data=False``
+    (no data source is resolved, so ``RNNLAB_DATA=auto`` does not probe the network).
     """
-    from .sources import resolve_data_source
+    from .sources import DataSource, resolve_data_source
 
     profile = get_profile()
     set_seed(profile.seed if seed is None else seed)
-    session = Session(profile=profile, data=resolve_data_source(profile, probe_hub=probe_hub),
-                      device=get_device())
+    data = resolve_data_source(profile) if needs_data else DataSource("none", reason="generated in the notebook")
+    session = Session(profile=profile, data=data, device=get_device())
     print(session.banner)
     return session

@@ -37,7 +37,8 @@ _HOW_TO_CHOOSE = ("Set RNNLAB_DATA to 'auto', 'hub', 'synthetic', or the path of
 
 @dataclass(frozen=True)
 class DataSource:
-    """A resolved data source: ``kind`` is ``"hub"``, ``"synthetic"`` or ``"directory"``.
+    """A resolved data source: ``kind`` is ``"hub"``, ``"synthetic"``, ``"directory"``, or
+    ``"none"`` for a notebook that generates its own inputs.
 
     path: the folder for ``"directory"``; reason: why ``auto`` chose what it chose.
     """

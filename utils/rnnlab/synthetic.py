@@ -35,6 +35,8 @@ AGREEMENT_FILLER = (
     "outside", "perhaps", "soon", "early", "late", "here", "now",
 )
 AGREEMENT_ENDINGS = ("in the park", "at home", "every day", "near the river", "after lunch")
+SINGULAR_PRONOUNS = ("he", "she", "it")
+PLURAL_PRONOUNS = ("they", "we", "you")
 
 
 @dataclass(frozen=True)
@@ -120,3 +122,23 @@ def agreement_corpus(n_lines: int, gap: tuple[int, int] = (2, 20),
         " ".join(agreement_sentence(rng, gap) for _ in range(int(rng.integers(sentences_per_line[0], sentences_per_line[1] + 1))))
         for _ in range(n_lines)
     ]
+
+
+def agreement_vocabulary() -> list[str]:
+    """Every token ``agreement_sequence`` can produce, in a fixed order (index = token id)."""
+    return [*SINGULAR_PRONOUNS, *PLURAL_PRONOUNS, *AGREEMENT_FILLER, *SINGULAR_VERBS, *PLURAL_VERBS]
+
+
+def agreement_sequence(length: int, seed: int = 0) -> tuple[list[str], str]:
+    """A pronoun, then ``length - 1`` neutral filler words; returns (tokens, target).
+
+    The target is the verb form that agrees with the pronoun at position 0 (``works`` after
+    he/she/it, ``work`` after they/we/you): a dependency that spans the whole sequence.
+    """
+    _check_positive("length", length)
+    rng = np.random.default_rng(seed)
+    plural = bool(rng.integers(2))
+    pronoun = str(rng.choice(PLURAL_PRONOUNS if plural else SINGULAR_PRONOUNS))
+    verb_index = int(rng.integers(len(SINGULAR_VERBS)))
+    target = (PLURAL_VERBS if plural else SINGULAR_VERBS)[verb_index]
+    return [pronoun, *[str(w) for w in rng.choice(AGREEMENT_FILLER, size=length - 1)]], target

@@ -1,0 +1,61 @@
+import numpy as np
+import pytest
+
+from rnnlab.checks import assert_numpy_only, check_pair, compare, expect_implemented, rel_error
+
+
+def test_rel_error_per_slice_sees_tiny_rows():
+    reference = np.array([[1e-15, 0.0], [1.0, 1.0]])
+    wrong_tiny_row = np.array([[2e-15, 0.0], [1.0, 1.0]])
+    assert rel_error(wrong_tiny_row, reference) < 1e-14  # the whole-array norm misses it
+    assert rel_error(wrong_tiny_row, reference, axis=0) == pytest.approx(1.0)
+    assert rel_error(np.zeros(2), np.zeros(2)) == 0.0 and rel_error(np.ones(2), np.zeros(2)) == np.inf
+    with pytest.raises(AssertionError, match="shape \\(3,\\) does not match the expected shape \\(2,\\)"):
+        rel_error(np.ones(3), np.ones(2))
+
+
+def test_compare_verdicts(capsys):
+    assert compare("same", [1.0, 2.0], [1.0, 2.0]) == 0.0
+    compare("near", [1.0, 2.0 + 1e-12], [1.0, 2.0])
+    compare("far", [1.0, 3.0], [1.0, 2.0])
+    out = capsys.readouterr().out.splitlines()
+    assert "exact" in out[0] and "close" in out[1] and "WRONG" in out[2] and "at index (1,)" in out[2]
+
+
+def stub(x):
+    raise NotImplementedError()
+
+
+def test_expect_implemented_explains_the_stub():
+    with pytest.raises(AssertionError, match=r"stub\(\) is not implemented yet: write it in its TODO cell"):
+        expect_implemented(stub, 1)
+    assert expect_implemented(abs, -2) == 2
+
+
+def numpy_only(x):
+    return np.tanh(x)  # a comment naming torch is fine
+
+
+def uses_torch(x):
+    import torch
+
+    return torch.tanh(x)
+
+
+def test_assert_numpy_only():
+    assert_numpy_only(numpy_only)
+    with pytest.raises(AssertionError, match="uses_torch\\(\\) uses torch: write it with NumPy only"):
+        assert_numpy_only(numpy_only, uses_torch)
+
+
+@pytest.mark.parametrize("me,partner,match", [
+    ("", "Bo", "Set your_name"), ("Al", None, "Set your_partner_name"), ("self", "Bo", "your own name"),
+    ("Al", " al ", "repeats your_name")])
+def test_check_pair_errors(me, partner, match):
+    with pytest.raises(AssertionError, match=match):
+        check_pair(me, partner)
+
+
+def test_check_pair_accepts_pairs_and_self():
+    check_pair("Ada", "Grace")
+    check_pair("Ada", "self")
