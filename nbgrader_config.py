@@ -16,3 +16,8 @@ c.Execute.timeout = 120
 # Any stderr output scores a test cell 0; PyTorch warns often. Drop warnings from stderr.
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"(User|Deprecation|Future|Runtime)Warning"
+
+# The stub that replaces every solution region in the student versions.
+c.ClearSolutions.code_stub = {
+    "python": '# YOUR CODE HERE\nraise NotImplementedError("Replace these two lines with your code, then run the cell.")'
+}

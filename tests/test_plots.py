@@ -32,6 +32,11 @@ def test_log_axis_leaves_underflow_as_gaps():
     assert np.isnan(y[0]) and y[1] == 1e-30 and np.isnan(y[2])
 
 
+def test_gradient_decay_custom_steps():
+    fig = plots.plot_gradient_decay({"rnn": [1.0, 2.0, 3.0]}, "t", steps=np.arange(1, 4))
+    assert list(fig.axes[0].get_lines()[0].get_xdata()) == [1, 2, 3]
+
+
 def test_linear_gradient_decay():
     fig = plots.plot_gradient_decay({"a": [1, 2]}, "t", log=False)
     assert fig.axes[0].get_yscale() == "linear" and "log" not in fig.axes[0].get_ylabel()

@@ -78,7 +78,8 @@ class Profile:
     name: ``"full"``, ``"fast"`` or ``"grade"``.
     default_data: the data source used when ``RNNLAB_DATA`` is not set.
     bptt_length: sequence length of the NumPy BPTT notebook (01).
-    bptt_hidden: hidden size of the NumPy BPTT notebook (01).
+    bptt_hidden, bptt_input: hidden and input (embedding) sizes of the NumPy BPTT notebook.
+    explode_length: steps of notebook 01's float32 explosion demo (past 2^128 overflows).
     imdb: classification sizes; lm: language-model sizes.
     seed: the seed every notebook passes to ``rnnlab.set_seed``.
     """
@@ -87,6 +88,8 @@ class Profile:
     default_data: str
     bptt_length: int
     bptt_hidden: int
+    bptt_input: int
+    explode_length: int
     imdb: ClassifierScale
     lm: LanguageModelScale
     seed: int = 42
@@ -99,6 +102,8 @@ PROFILES: dict[str, Profile] = {
         default_data="auto",
         bptt_length=50,
         bptt_hidden=32,
+        bptt_input=16,
+        explode_length=200,
         imdb=ClassifierScale(
             n_reviews=30_000, vocab_size=20_000, lengths=(50, 100, 200, 400),
             probe_length=400, probe_batch=64, embed_dim=128, hidden_dim=128,
@@ -116,6 +121,8 @@ PROFILES: dict[str, Profile] = {
         default_data="auto",
         bptt_length=50,
         bptt_hidden=32,
+        bptt_input=16,
+        explode_length=200,
         imdb=ClassifierScale(
             n_reviews=4000, vocab_size=10_000, lengths=(50, 100, 200, 400),
             probe_length=400, probe_batch=32, embed_dim=64, hidden_dim=64,
@@ -132,7 +139,9 @@ PROFILES: dict[str, Profile] = {
         name="grade",
         default_data="synthetic",
         bptt_length=50,
-        bptt_hidden=16,
+        bptt_hidden=32,
+        bptt_input=16,
+        explode_length=200,
         imdb=ClassifierScale(
             n_reviews=240, vocab_size=500, lengths=(20, 40),
             probe_length=60, probe_batch=8, embed_dim=16, hidden_dim=16,

@@ -45,8 +45,10 @@ def _positive(values: np.ndarray) -> np.ndarray:
 
 def plot_gradient_decay(curves: Mapping[str, object], title: str, ylabel: str = r"$\|\partial L/\partial h_t\|$",
                         xlabel: str = "time step t", log: bool = True, notes: Mapping[str, str] | None = None,
-                        path: str | Path | None = None) -> Figure:
+                        path: str | Path | None = None, steps=None) -> Figure:
     """Per-step gradient norms, one line per curve (name -> (T,) values), log-y by default.
+
+    steps: the x value of each point (default 0..T-1; pass 1..T when steps count from 1).
 
     Names starting with rnn/lstm/gru get the course colours (red/green/blue). ``notes``
     adds text to a curve's legend entry (e.g. its fitted decay). On a log axis,
@@ -57,7 +59,8 @@ def plot_gradient_decay(curves: Mapping[str, object], title: str, ylabel: str = 
         for i, (name, values) in enumerate(curves.items()):
             y = _as_array(values)
             label = f"{name}: {notes[name]}" if notes and name in notes else name
-            ax.plot(np.arange(len(y)), _positive(y) if log else y, label=label, color=_color(name, i), lw=1.8)
+            x = np.arange(len(y)) if steps is None else _as_array(steps)[: len(y)]
+            ax.plot(x, _positive(y) if log else y, label=label, color=_color(name, i), lw=1.8)
         if log:
             ax.set_yscale("log")
         ax.set(title=title, xlabel=xlabel, ylabel=ylabel + (" (log scale)" if log else ""))

@@ -1,0 +1,68 @@
+"""Run course notebooks in tests and read what each nbgrader cell did."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+
+
+def solution_notebooks() -> list[Path]:
+    return sorted((ROOT / "solutions").glob("*/*.ipynb"))
+
+
+def student_version(solution: Path) -> Path:
+    return ROOT / "notebooks" / solution.parent.name / solution.name
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def is_autograded_test(cell) -> bool:
+    meta = nbgrader_meta(cell)
+    return cell.cell_type == "code" and meta.get("grade", False) and not meta.get("solution", False)
+
+
+@dataclass
+class CellOutcome:
+    grade_id: str
+    points: float
+    error: str | None   # "Name: message" of the exception, or None
+    stderr: str         # anything printed to stderr (nbgrader scores such a test cell 0)
+
+
+def execute(path: Path, workdir: Path, timeout: int = 120) -> nbformat.NotebookNode:
+    """Execute a copy of the notebook in ``workdir``, continuing past errors."""
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(workdir)}}).execute()
+    return notebook
+
+
+def autograded_outcomes(notebook) -> list[CellOutcome]:
+    outcomes = []
+    for cell in notebook.cells:
+        if not is_autograded_test(cell):
+            continue
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        stderr = "".join(o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stderr")
+        error = f"{errors[0].ename}: {errors[0].evalue}" if errors else None
+        meta = nbgrader_meta(cell)
+        outcomes.append(CellOutcome(meta["grade_id"], meta["points"], error, stderr))
+    return outcomes
+
+
+def protected_lines(solution: Path) -> set[str]:
+    """Non-trivial lines of every solution region and hidden-test region of a solution notebook."""
+    lines = set()
+    for cell in nbformat.read(solution, as_version=4).cells:
+        for region in SOLUTION_REGION.findall(cell.source) + HIDDEN_REGION.findall(cell.source):
+            lines |= {line.strip() for line in region.splitlines() if len(line.strip()) > 12}
+    return lines
