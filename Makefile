@@ -11,12 +11,13 @@ PROFILE ?= fast
 # nbgrader calls alembic by name: the venv's bin/ must be on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help install course release run test benchmark clean
+.PHONY: help install course release run grade test benchmark clean
 
 help:
 	@echo "make course     set up, release student versions, execute solutions ($(PROFILE) profile) into build/"
 	@echo "make test       set up and run the test suite (offline)"
-	@echo "make release    regenerate notebooks/ from solutions/ with nbgrader"
+	@echo "make release    regenerate notebooks/ from solutions/ with nbgrader (prints the points)"
+	@echo "make grade SUBMISSIONS=<folder>   autograde every .ipynb in the folder into grades.csv"
 	@echo "make benchmark  print rnnlab's speed ratios against bare PyTorch"
 	@echo "make clean      remove build/ and caches (keeps .venv)"
 
@@ -38,11 +39,16 @@ release: install
 run: install
 	$(PY) scripts/run_course.py --profile $(PROFILE)
 
+grade: release
+	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=<folder of .ipynb files> [GRADES=grades.csv]"; exit 2)
+	$(PY) scripts/grade.py "$(SUBMISSIONS)" --out "$(or $(GRADES),grades.csv)"
+
 test: install
 	$(PY) -m pytest
 
 benchmark: install
 	$(PY) benchmarks/bench_rnnlab.py
+	$(PY) benchmarks/bench_grading.py
 
 clean:
 	rm -rf build outputs .pytest_cache

@@ -1,14 +1,24 @@
 """Regenerate the student versions in notebooks/ from solutions/ with nbgrader.
 
+Then write the Colab badge and the setup cell (course.toml says where students install
+from) into every student version, and print each notebook's points.
+
 Run from the repository root (``make release``); nbgrader must be on PATH (the Makefile
 puts ``.venv/bin`` there, which nbgrader also needs for ``alembic``).
 """
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import nbformat
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from colab import BADGE_TAG, SETUP_TAG, load_repository, render  # noqa: E402
 
 
 def assignments(root: Path) -> list[str]:
@@ -17,21 +27,75 @@ def assignments(root: Path) -> list[str]:
     return sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))) if source.is_dir() else []
 
 
-def main() -> int:
+COURSE_FILES = ("nbgrader_config.py", "course.toml")
+
+
+def scratch_course(root: Path, destination: Path) -> Path:
+    """Copy the course sources (config files and solutions/) to ``destination`` and release
+    them there: a throw-away course with its own notebooks/ and gradebook.db."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in COURSE_FILES:
+        shutil.copy(root / name, destination)
+    shutil.copytree(root / "solutions", destination / "solutions")
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    if main(["--root", str(destination)]) != 0:
+        raise RuntimeError(f"releasing the scratch course in {destination} failed")
+    return destination
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="course root (holds nbgrader_config.py)")
-    root = parser.parse_args().root.resolve()
+    root = parser.parse_args(argv).root.resolve()
     names = assignments(root)
     if not names:
         print("No notebooks in solutions/ yet: nothing to release.")
         return 0
     for name in names:
         print(f"releasing {name} ...", flush=True)
-        done = subprocess.run(["nbgrader", "generate_assignment", name, "--force", "--log-level=WARN"], cwd=root)
+        done = subprocess.run(["nbgrader", "generate_assignment", name, "--force", "--log-level=WARN"], cwd=root,
+                              stdout=sys.stdout, stderr=sys.stderr)
         if done.returncode != 0:
             print(f"nbgrader generate_assignment {name} failed (exit {done.returncode})", file=sys.stderr)
             return done.returncode
+    repo = load_repository(root)
+    for path in sorted((root / "notebooks").glob("*/*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        if render(notebook, repo, path.parent.name, path.name) != 2:
+            print(f"{path}: needs one cell tagged '{BADGE_TAG}' and one tagged '{SETUP_TAG}'", file=sys.stderr)
+            return 1
+        nbformat.write(notebook, path)
+    print(f"\n{'notebook':<44} {'autograded':>10} {'by hand':>8}")
+    for path in sorted((root / "notebooks").glob("*/*.ipynb")):
+        auto, manual = points(nbformat.read(path, as_version=4))
+        print(f"{path.parent.name + '/' + path.name:<44} {auto:>10g} {manual:>8g}")
     return 0
+
+
+def perfect_submission(solution: Path, release: Path):
+    """What a perfect student submits: the release version with every answer cell replaced by
+    the solution's (used by the round-trip tests and the grading benchmark)."""
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in nbformat.read(solution, as_version=4).cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    notebook = nbformat.read(release, as_version=4)
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    return notebook
+
+
+def points(notebook) -> tuple[float, float]:
+    """(autograded points, manually graded points) of a notebook's graded cells."""
+    auto = manual = 0.0
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            if meta.get("solution"):
+                manual += meta.get("points", 0)
+            else:
+                auto += meta.get("points", 0)
+    return auto, manual
 
 
 if __name__ == "__main__":
