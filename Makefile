@@ -11,13 +11,14 @@ PROFILE ?= fast
 # nbgrader calls alembic by name: the venv's bin/ must be on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help install course release run grade test benchmark clean
+.PHONY: help install course release run grade export test benchmark clean
 
 help:
 	@echo "make course     set up, release student versions, execute solutions ($(PROFILE) profile) into build/"
 	@echo "make test       set up and run the test suite (offline)"
 	@echo "make release    regenerate notebooks/ from solutions/ with nbgrader (prints the points)"
 	@echo "make grade SUBMISSIONS=<folder>   autograde every .ipynb in the folder into grades.csv"
+	@echo "make export [EXPORT=<folder>]   write the student repository (default build/student-repo)"
 	@echo "make benchmark  print rnnlab's speed ratios against bare PyTorch"
 	@echo "make clean      remove build/ and caches (keeps .venv)"
 
@@ -42,6 +43,9 @@ run: install
 grade: release
 	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=<folder of .ipynb files> [GRADES=grades.csv]"; exit 2)
 	$(PY) scripts/grade.py "$(SUBMISSIONS)" --out "$(or $(GRADES),grades.csv)"
+
+export: release
+	$(PY) scripts/export.py "$(or $(EXPORT),build/student-repo)"
 
 test: install
 	$(PY) -m pytest

@@ -1,7 +1,9 @@
 """Run course notebooks in tests and read what each nbgrader cell did."""
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,3 +68,15 @@ def protected_lines(solution: Path) -> set[str]:
         for region in SOLUTION_REGION.findall(cell.source) + HIDDEN_REGION.findall(cell.source):
             lines |= {line.strip() for line in region.splitlines() if len(line.strip()) > 12}
     return lines
+
+
+TORCH_FINGERPRINT = ("import torch, pathlib; p = pathlib.Path(torch.__file__).parent; "
+                     "print(torch.__version__, p.stat().st_mtime_ns, (p / '__init__.py').stat().st_ino)")
+
+
+def run_python(python, code, env=None, timeout=900) -> str:
+    """Run ``code`` with another interpreter; fail with its output if it fails; return stdout."""
+    done = subprocess.run([str(python), "-c", code], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout.strip()

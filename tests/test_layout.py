@@ -13,7 +13,7 @@ def test_ci_calls_the_readme_test_command():
 
 
 def test_layout_exists():
-    for path in ["README.md", "environment.yml", "pyproject.toml", "Makefile", "nbgrader_config.py",
+    for path in ["README.md", "environment.yml", "pyproject.toml", "Makefile", "nbgrader_config.py", "course.toml",
                  "solutions", "notebooks", "data/README.md", "tests", "benchmarks", "utils/rnnlab/__init__.py"]:
         assert (ROOT / path).exists(), path
 
