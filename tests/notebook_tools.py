@@ -62,12 +62,26 @@ def autograded_outcomes(notebook) -> list[CellOutcome]:
 
 
 def protected_lines(solution: Path) -> set[str]:
-    """Non-trivial lines of every solution region and hidden-test region of a solution notebook."""
-    lines = set()
+    """Lines that only the solution and hidden-test regions of a solution notebook hold: longer
+    than 12 characters and absent from its visible text (``loss.backward()`` in a visible cell
+    is no secret)."""
+    protected, visible = set(), set()
     for cell in nbformat.read(solution, as_version=4).cells:
-        for region in SOLUTION_REGION.findall(cell.source) + HIDDEN_REGION.findall(cell.source):
-            lines |= {line.strip() for line in region.splitlines() if len(line.strip()) > 12}
-    return lines
+        regions = SOLUTION_REGION.findall(cell.source) + HIDDEN_REGION.findall(cell.source)
+        for region in regions:
+            protected |= {line.strip() for line in region.splitlines() if len(line.strip()) > 12}
+        outside = HIDDEN_REGION.sub("", SOLUTION_REGION.sub("", cell.source))
+        visible |= {line.strip() for line in outside.splitlines()}
+    return protected - visible
+
+
+def source_lines(path: Path) -> set[str]:
+    """Stripped lines of a file; for a notebook, of its cells' sources."""
+    if path.suffix == ".ipynb":
+        text = "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells)
+    else:
+        text = path.read_text(errors="replace")
+    return {line.strip() for line in text.splitlines()}
 
 
 TORCH_FINGERPRINT = ("import torch, pathlib; p = pathlib.Path(torch.__file__).parent; "

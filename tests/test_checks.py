@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from rnnlab.checks import assert_numpy_only, check_pair, compare, expect_implemented, rel_error
+from rnnlab.checks import assert_not_using, assert_numpy_only, check_pair, compare, expect_implemented, rel_error
 
 
 def test_rel_error_per_slice_sees_tiny_rows():
@@ -59,3 +59,15 @@ def test_check_pair_errors(me, partner, match):
 def test_check_pair_accepts_pairs_and_self():
     check_pair("Ada", "Grace")
     check_pair("Ada", "self")
+
+
+def calls_the_reference(model):
+    from rnnlab import probes
+
+    return probes.classifier_hidden_grad_norms(model)
+
+
+def test_assert_not_using():
+    assert_not_using(numpy_only, "probes")
+    with pytest.raises(AssertionError, match="calls_the_reference\\(\\) uses probes: unroll it yourself"):
+        assert_not_using(calls_the_reference, "probes", hint="unroll it yourself")

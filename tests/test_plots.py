@@ -30,6 +30,8 @@ def test_log_axis_leaves_underflow_as_gaps():
     fig = plots.plot_gradient_decay({"rnn": [0.0, 1e-30, np.inf, 1.0]}, "t")
     y = fig.axes[0].get_lines()[0].get_ydata()
     assert np.isnan(y[0]) and y[1] == 1e-30 and np.isnan(y[2])
+    assert fig.axes[0].get_xlim() == (0, 3), "steps that underflowed stay in view"
+    assert any("underflow" in t.get_text() for t in fig.axes[0].texts)
 
 
 def test_gradient_decay_custom_steps():

@@ -68,14 +68,19 @@ def expect_implemented(fn: Callable, *args, **kwargs):
         ) from None
 
 
+def assert_not_using(function: Callable, *names: str, hint: str = "") -> None:
+    """Fail if ``function``'s code (comments aside) mentions any of ``names`` as a word:
+    a graded function must be the student's own work, not a call to the reference."""
+    body = "\n".join(line.split("#", 1)[0] for line in inspect.getsource(function).splitlines())
+    used = sorted({name for name in names if re.search(rf"\b{re.escape(name)}\b", body)})
+    if used:
+        raise AssertionError(f"{function.__name__}() uses {' and '.join(used)}: {hint or 'write it yourself.'}")
+
+
 def assert_numpy_only(*functions: Callable) -> None:
     """Fail if a function's source uses torch or rnnlab: the exercise is to write it in NumPy."""
     for fn in functions:
-        source = inspect.getsource(fn)
-        body = "\n".join(line.split("#", 1)[0] for line in source.splitlines())
-        used = sorted(set(re.findall(r"\b(torch|rnnlab)\b", body)))
-        if used:
-            raise AssertionError(f"{fn.__name__}() uses {' and '.join(used)}: write it with NumPy only.")
+        assert_not_using(fn, "torch", "rnnlab", hint="write it with NumPy only.")
 
 
 def check_pair(your_name, your_partner_name) -> None:

@@ -56,13 +56,22 @@ def plot_gradient_decay(curves: Mapping[str, object], title: str, ylabel: str = 
     """
     with sns.axes_style(STYLE):
         fig, ax = plt.subplots(figsize=(8, 4.5))
+        gaps, xs = False, []
         for i, (name, values) in enumerate(curves.items()):
             y = _as_array(values)
             label = f"{name}: {notes[name]}" if notes and name in notes else name
             x = np.arange(len(y)) if steps is None else _as_array(steps)[: len(y)]
-            ax.plot(x, _positive(y) if log else y, label=label, color=_color(name, i), lw=1.8)
+            shown = _positive(y) if log else y
+            gaps |= bool(np.isnan(shown).any())
+            xs.append(x)
+            ax.plot(x, shown, label=label, color=_color(name, i), lw=1.8)
+        if xs:
+            ax.set_xlim(min(x.min() for x in xs), max(x.max() for x in xs))  # keep steps that are gaps in view
         if log:
             ax.set_yscale("log")
+            if gaps:
+                ax.text(0.01, 0.01, "no line: the value is 0 (float underflow) or not finite",
+                        transform=ax.transAxes, fontsize=8, color="grey")
         ax.set(title=title, xlabel=xlabel, ylabel=ylabel + (" (log scale)" if log else ""))
         ax.legend()
         fig.tight_layout()
