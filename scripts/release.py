@@ -65,10 +65,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{path}: needs one cell tagged '{BADGE_TAG}' and one tagged '{SETUP_TAG}'", file=sys.stderr)
             return 1
         nbformat.write(notebook, path)
-    print(f"\n{'notebook':<44} {'autograded':>10} {'by hand':>8}")
+    print(f"\n{'notebook':<52} {'autograded':>10} {'by hand':>8}")
     for path in sorted((root / "notebooks").glob("*/*.ipynb")):
         auto, manual = points(nbformat.read(path, as_version=4))
-        print(f"{path.parent.name + '/' + path.name:<44} {auto:>10g} {manual:>8g}")
+        print(f"{path.parent.name + '/' + path.name:<52} {auto:>10g} {manual:>8g}")
     return 0
 
 
