@@ -37,6 +37,9 @@ import nbformat
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from restore_metadata import nbgrader_meta, restore  # noqa: E402
 
+# Errors in ungraded cells that only follow from a missing answer (or from a timeout's interrupt):
+# the failed tests already say it.
+CONSEQUENTIAL_ERRORS = {"NotImplementedError", "NameError", "KeyboardInterrupt"}
 ISOLATED_ENV_DROP = ("RNNLAB_PROFILE", "RNNLAB_DATA", "RNNLAB_OUTPUT", "HF_ENDPOINT")
 
 
@@ -142,7 +145,7 @@ def _failure_reasons(autograded: Path, cell_s: int) -> list[str]:
                 reasons.append(f"{label}: MemoryError (over the memory limit)")
             elif meta.get("grade") and not meta.get("solution"):
                 reasons.append(f"{label} failed")
-            elif not meta:
+            elif not meta and name not in CONSEQUENTIAL_ERRORS:
                 reasons.append(f"{label}: {name}: {value}"[:160])
     return reasons
 
