@@ -253,3 +253,34 @@ def test_probe_input_errors():
         probes.unroll(nn.GRU(3, 4), torch.zeros(1, 2, 3))
     with pytest.raises(ValueError, match="shape \\(batch, time, 4\\)"):
         probes.unroll(make_recurrent("rnn", 4, 4), torch.zeros(2, 3))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_recurrent_grad_by_lag_sums_to_the_fused_gradient(kind):
+    from rnnlab.models import RecurrentLanguageModel
+    from rnnlab.training import language_model_loss
+
+    torch.manual_seed(0)
+    model = RecurrentLanguageModel(13, 4, 5, kind).double()
+    x, y = torch.randint(1, 13, (3, 7)), torch.randint(0, 13, (3, 7))
+    y[0, 2] = 0  # a pad target is ignored
+    by_lag = probes.recurrent_grad_by_lag(model, x, y)
+    logits, _ = model(x)
+    (expected,) = torch.autograd.grad(language_model_loss(logits, y), model.rnn.weight_hh_l0)
+    assert by_lag.shape == (7, *model.rnn.weight_hh_l0.shape)
+    torch.testing.assert_close(by_lag.sum(0), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_recurrent_grad_by_lag_single_target_reaches_back_to_the_start():
+    """A loss only at the last step: lag k is the use of W_hh at step T-1-k; lag T-1 is step 0,
+    where h_{-1} = 0 so that term vanishes, and no lag beyond exists."""
+    from rnnlab.models import RecurrentLanguageModel
+
+    torch.manual_seed(1)
+    model = RecurrentLanguageModel(9, 3, 4, "rnn").double()
+    x = torch.randint(1, 9, (2, 6))
+    y = torch.zeros(2, 6, dtype=torch.long)
+    y[:, -1] = torch.tensor([3, 5])
+    by_lag = probes.recurrent_grad_by_lag(model, x, y)
+    norms = by_lag.flatten(1).norm(dim=1)
+    assert torch.all(norms[:-1] > 0) and norms[-1] == 0

@@ -125,3 +125,21 @@ def test_schedule_errors(kwargs, match):
 def test_evaluate_empty_loader():
     with pytest.raises(ValueError, match="empty"):
         evaluate_classifier(RecurrentClassifier(5, 2, 2), [])
+
+
+def test_language_model_training_uses_the_given_loss_and_norm():
+    set_seed(0)
+    lines = ["a b c d e f ."] * 20
+    vocab = Vocabulary.build([line.split() for line in lines], 20, specials=(EOS,))
+    from rnnlab.loaders import language_model_batches
+
+    windows = language_model_batches(lines, vocab, batch_size=2, seq_len=5)
+    calls = []
+
+    def loss_fn(logits, targets):
+        calls.append(targets.shape)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
+    history = train_language_model(RecurrentLanguageModel(len(vocab), 4, 6, "rnn"), windows, 1, 1e-2,
+                                   progress=False, loss_fn=loss_fn, grad_norm_fn=lambda model: 42.0)
+    assert len(calls) == len(windows) and history.step_grad_norm == [42.0] * len(windows)

@@ -45,8 +45,8 @@ def _check_module(rnn: nn.Module) -> None:
         raise ValueError("the unroll expects a batch_first module (rnnlab.models.make_recurrent builds one)")
 
 
-def rnn_step(rnn: nn.Module, x_t: torch.Tensor, h: torch.Tensor, c: torch.Tensor | None
-             ) -> tuple[torch.Tensor, torch.Tensor | None]:
+def rnn_step(rnn: nn.Module, x_t: torch.Tensor, h: torch.Tensor, c: torch.Tensor | None,
+             weight_hh: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
     r"""One step of ``rnn``'s recurrence with its own weights; x_t (B, D), h and c (B, H).
 
     * RNN:  :math:`h' = \tanh(W_{ih} x + b_{ih} + W_{hh} h + b_{hh})` (or ReLU)
@@ -55,10 +55,11 @@ def rnn_step(rnn: nn.Module, x_t: torch.Tensor, h: torch.Tensor, c: torch.Tensor
     * GRU:  :math:`r,z = \sigma(\cdot)`, :math:`n = \tanh(W_{in} x + b_{in} + r (W_{hn} h + b_{hn}))`,
       :math:`h' = (1-z) n + z h`
 
-    Returns (h', c') with c' None except for an LSTM.
+    Returns (h', c') with c' None except for an LSTM. ``weight_hh`` replaces ``weight_hh_l0``
+    for this step (``recurrent_grad_by_lag`` gives every step its own copy).
     """
     gi = F.linear(x_t, rnn.weight_ih_l0, getattr(rnn, "bias_ih_l0", None))
-    gh = F.linear(h, rnn.weight_hh_l0, getattr(rnn, "bias_hh_l0", None))
+    gh = F.linear(h, rnn.weight_hh_l0 if weight_hh is None else weight_hh, getattr(rnn, "bias_hh_l0", None))
     if isinstance(rnn, nn.LSTM):
         i, f, g, o = (gi + gh).chunk(4, dim=1)
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
@@ -73,11 +74,12 @@ def rnn_step(rnn: nn.Module, x_t: torch.Tensor, h: torch.Tensor, c: torch.Tensor
     return (torch.tanh(pre) if rnn.nonlinearity == "tanh" else torch.relu(pre)), None
 
 
-def unroll(rnn: nn.Module, x: torch.Tensor, state=None) -> Unrolled:
+def unroll(rnn: nn.Module, x: torch.Tensor, state=None, weights_hh: list[torch.Tensor] | None = None) -> Unrolled:
     """Run a fused one-layer batch-first module step by step.
 
     x: (B, T, D) inputs (e.g. embeddings). state: initial h0 (1, B, H), or (h0, c0) for an
-    LSTM, or None for zeros. Returns ``Unrolled`` with T hidden states (B, H) each.
+    LSTM, or None for zeros. weights_hh: optional T tensors used as W_hh at each step.
+    Returns ``Unrolled`` with T hidden states (B, H) each.
     """
     _check_module(rnn)
     if x.dim() != 3 or x.shape[2] != rnn.input_size:
@@ -92,7 +94,7 @@ def unroll(rnn: nn.Module, x: torch.Tensor, state=None) -> Unrolled:
         h, c = state[0], None
     hiddens, cells = [], []
     for t in range(x.shape[1]):
-        h, c = rnn_step(rnn, x[:, t], h, c)
+        h, c = rnn_step(rnn, x[:, t], h, c, None if weights_hh is None else weights_hh[t])
         hiddens.append(h)
         cells.append(c)
     return Unrolled(hiddens, cells if isinstance(rnn, nn.LSTM) else None)
@@ -251,6 +253,34 @@ def fit_decay(norms, steps=None) -> DecayFit:
         raise ValueError("need at least 2 positive finite norms to fit a decay rate")
     slope, intercept = np.polyfit(x[keep], np.log10(values[keep]), 1)
     return DecayFit(10.0 * float(slope), float(slope), float(intercept), int(keep.sum()))
+
+
+def recurrent_grad_by_lag(model: nn.Module, x: torch.Tensor, y: torch.Tensor, state=None,
+                          pad_id: int = 0) -> torch.Tensor:
+    r"""Split a language model's recurrent-weight gradient by how far back it reaches.
+
+    model: ``RecurrentLanguageModel`` (one layer, any kind); x, y: (B, T) input and target ids;
+    L = mean cross-entropy over the non-pad targets (as in training). Every step gets its own
+    copy of ``W_hh``, so autograd separates the term that the loss at step t sends through
+    the use of ``W_hh`` at step s. Returns (T, *W_hh.shape): entry k is the sum over t of the
+    terms with t - s = k, the part of :math:`\partial L/\partial W_{hh}` that reaches back k
+    steps. The entries sum to :math:`\partial L/\partial W_{hh}`. Costs T backward passes.
+    """
+    rnn = model.rnn
+    steps = x.shape[1]
+    weights = [rnn.weight_hh_l0.detach().clone().requires_grad_(True) for _ in range(steps)]
+    hidden = unroll(rnn, model.embedding(x), state, weights_hh=weights).hidden
+    count = (y != pad_id).sum().clamp(min=1)
+    by_lag = torch.zeros(steps, *rnn.weight_hh_l0.shape, dtype=rnn.weight_hh_l0.dtype, device=x.device)
+    for t in range(steps):
+        loss_t = F.cross_entropy(model.decoder(hidden[t]), y[:, t], ignore_index=pad_id, reduction="sum") / count
+        if not loss_t.requires_grad:
+            continue
+        grads = torch.autograd.grad(loss_t, weights[: t + 1], retain_graph=True, allow_unused=True)
+        for s_, grad in enumerate(grads):
+            if grad is not None:
+                by_lag[t - s_] += grad
+    return by_lag
 
 
 @dataclass

@@ -60,14 +60,15 @@ def _start_training(model: nn.Module, epochs: int, lr: float, clip: float | None
 
 
 def optimiser_step(model: nn.Module, optimiser: torch.optim.Optimizer, loss: torch.Tensor,
-                   clip: float | None) -> float:
+                   clip: float | None, grad_norm_fn=recurrent_grad_norm) -> float:
     """Backward, read the recurrent gradient norm, clip the global norm to ``clip``, step.
 
-    Returns the recurrent-weight gradient norm before clipping.
+    Returns the recurrent-weight gradient norm before clipping, as ``grad_norm_fn(model)``
+    measures it (default ``rnnlab.probes.recurrent_grad_norm``).
     """
     optimiser.zero_grad(set_to_none=True)
     loss.backward()
-    grad_norm = recurrent_grad_norm(model)
+    grad_norm = float(grad_norm_fn(model))
     if clip is not None:
         nn.utils.clip_grad_norm_(model.parameters(), clip)
     optimiser.step()
@@ -151,11 +152,14 @@ def evaluate_language_model(model: RecurrentLanguageModel, batches: Iterable, de
 def train_language_model(model: RecurrentLanguageModel, train_batches: Iterable, epochs: int, lr: float,
                          valid_batches: Iterable | None = None, clip: float | None = 1.0,
                          device: torch.device | str = "cpu", progress: bool = True, desc: str = "train",
-                         pad_id: int = PAD_ID) -> History:
+                         pad_id: int = PAD_ID, loss_fn=None, grad_norm_fn=recurrent_grad_norm) -> History:
     """Truncated BPTT with Adam: the state is carried across windows and detached between them.
 
-    Each epoch's record holds token-weighted ``train_loss``, ``train_perplexity``,
-    ``seconds`` and, with ``valid_batches``, ``val_loss`` and ``val_perplexity``.
+    ``model(x, state) -> (logits (B, T, V), state)``; ``loss_fn(logits, targets)`` (default
+    ``language_model_loss``, mean over non-pad targets) and ``grad_norm_fn(model)`` can be a
+    notebook's own. Each epoch's record holds token-weighted ``train_loss``,
+    ``train_perplexity``, ``seconds`` and, with ``valid_batches``, ``val_loss`` and
+    ``val_perplexity``.
     """
     optimiser, history = _start_training(model, epochs, lr, clip, device)
     for epoch in range(1, epochs + 1):
@@ -165,8 +169,8 @@ def train_language_model(model: RecurrentLanguageModel, train_batches: Iterable,
         for x, y in bar:
             x, y = x.to(device), y.to(device)
             logits, state = model(x, detach_state(state))
-            loss = language_model_loss(logits, y, pad_id)
-            grad_norm = optimiser_step(model, optimiser, loss, clip)
+            loss = loss_fn(logits, y) if loss_fn else language_model_loss(logits, y, pad_id)
+            grad_norm = optimiser_step(model, optimiser, loss, clip, grad_norm_fn)
             n = int((y != pad_id).sum())
             loss_value = loss.detach().item()
             history.step_loss.append(loss_value)
