@@ -61,17 +61,17 @@ def autograded_outcomes(notebook) -> list[CellOutcome]:
     return outcomes
 
 
-def protected_lines(solution: Path) -> set[str]:
-    """Lines that only the solution and hidden-test regions of a solution notebook hold: longer
-    than 12 characters and absent from its visible text (``loss.backward()`` in a visible cell
-    is no secret)."""
+def protected_lines(*solutions: Path) -> set[str]:
+    """Lines that only the solution and hidden-test regions of these solution notebooks hold:
+    longer than 12 characters and absent from their visible text (``loss.backward()`` in a
+    visible cell of any of them is no secret)."""
     protected, visible = set(), set()
-    for cell in nbformat.read(solution, as_version=4).cells:
-        regions = SOLUTION_REGION.findall(cell.source) + HIDDEN_REGION.findall(cell.source)
-        for region in regions:
-            protected |= {line.strip() for line in region.splitlines() if len(line.strip()) > 12}
-        outside = HIDDEN_REGION.sub("", SOLUTION_REGION.sub("", cell.source))
-        visible |= {line.strip() for line in outside.splitlines()}
+    for solution in solutions:
+        for cell in nbformat.read(solution, as_version=4).cells:
+            for region in SOLUTION_REGION.findall(cell.source) + HIDDEN_REGION.findall(cell.source):
+                protected |= {line.strip() for line in region.splitlines() if len(line.strip()) > 12}
+            outside = HIDDEN_REGION.sub("", SOLUTION_REGION.sub("", cell.source))
+            visible |= {line.strip() for line in outside.splitlines()}
     return protected - visible
 
 

@@ -37,7 +37,7 @@ def test_tree_holds_only_what_students_need(exported):
 
 
 def test_no_solution_hidden_test_or_mark_scheme(exported):
-    protected = set().union(*(protected_lines(p) for p in solution_notebooks()))
+    protected = protected_lines(*solution_notebooks())
     for path in exported.rglob("*"):
         if path.is_dir() or ".git" in path.parts:
             continue

@@ -129,7 +129,7 @@ PROFILES: dict[str, Profile] = {
             epochs=3, batch_size=64, lr=2e-3,
         ),
         lm=LanguageModelScale(
-            train_lines=600, valid_lines=150, vocab_size=8000, seq_len=30,
+            train_lines=2000, valid_lines=500, vocab_size=8000, seq_len=30,
             long_seq_len=90, embed_dim=64, hidden_dim=128, epochs=2,
             batch_size=32, lr=2e-3, clip=1.0,
         ),
