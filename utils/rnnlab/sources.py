@@ -85,13 +85,11 @@ def hub_reachable(timeout_s: float | None = None) -> bool:
     return answered.is_set()
 
 
-def resolve_data_source(profile: Profile | None = None, value: str | None = None,
-                        probe_hub: bool = True) -> DataSource:
+def resolve_data_source(profile: Profile | None = None, value: str | None = None) -> DataSource:
     """Turn ``value`` (default: ``RNNLAB_DATA``, else the profile's default) into a ``DataSource``.
 
     Raises RuntimeError for ``hub`` when the hub does not answer, FileNotFoundError for a
     path that is not a directory, ValueError for an empty value.
-    With ``probe_hub=False``, ``auto`` and ``hub`` skip the network check.
     """
     profile = profile or get_profile()
     raw = value if value is not None else os.environ.get(DATA_ENV, profile.default_data)
@@ -101,7 +99,7 @@ def resolve_data_source(profile: Profile | None = None, value: str | None = None
     if choice == "synthetic":
         return DataSource("synthetic")
     if choice == "hub":
-        if probe_hub and not hub_reachable():
+        if not hub_reachable():
             raise RuntimeError(
                 f"{DATA_ENV}=hub but the Hugging Face hub ({hub_endpoint()}) did not answer within "
                 f"{HUB_TIMEOUT_S:.0f} s. Connect to the internet, or set {DATA_ENV}=synthetic "
@@ -109,8 +107,6 @@ def resolve_data_source(profile: Profile | None = None, value: str | None = None
             )
         return DataSource("hub")
     if choice == "auto":
-        if not probe_hub:
-            return DataSource("hub", reason="auto, not probed")
         if hub_reachable():
             return DataSource("hub", reason="auto: hub reachable")
         return DataSource("synthetic", reason=f"auto: hub unreachable within {HUB_TIMEOUT_S:.0f} s, "
