@@ -8,9 +8,6 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 PROFILE ?= fast
 
-# nbgrader calls alembic by name: the venv's bin/ must be on PATH.
-export PATH := $(BIN):$(PATH)
-
 .PHONY: help install course release run grade export test benchmark clean
 
 help:

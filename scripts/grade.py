@@ -35,6 +35,7 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from release import points, tool_env  # noqa: E402
 from restore_metadata import nbgrader_meta, restore  # noqa: E402
 
 # Errors in ungraded cells that only follow from a missing answer (or from a timeout's interrupt):
@@ -65,9 +66,7 @@ def load_releases(root: Path) -> list[Release]:
     releases = []
     for path in sorted((root / "notebooks").glob("*/*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
-        points = sum(nbgrader_meta(c).get("points", 0) for c in notebook.cells
-                     if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution"))
-        releases.append(Release(path.parent.name, path.stem, notebook, points))
+        releases.append(Release(path.parent.name, path.stem, notebook, points(notebook)[0]))
     return releases
 
 
@@ -181,11 +180,11 @@ def grade_submission(path: Path, index: int, root: Path, releases: list[Release]
     shutil.copy(root / "nbgrader_config.py", scratch)
     shutil.copy(root / "gradebook.db", scratch)
 
-    env = {k: v for k, v in os.environ.items() if k not in ISOLATED_ENV_DROP}
-    env.update(HOME=str(scratch), MPLCONFIGDIR=str(scratch / ".mpl"), IPYTHONDIR=str(scratch / ".ipython"),
-               JUPYTER_RUNTIME_DIR=str(scratch / ".runtime"), XDG_CACHE_HOME=str(scratch / ".cache"),
-               RNNLAB_OUTPUT=str(scratch / "outputs"), HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1",
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    env = tool_env(HOME=str(scratch), MPLCONFIGDIR=str(scratch / ".mpl"), IPYTHONDIR=str(scratch / ".ipython"),
+                   JUPYTER_RUNTIME_DIR=str(scratch / ".runtime"), XDG_CACHE_HOME=str(scratch / ".cache"),
+                   RNNLAB_OUTPUT=str(scratch / "outputs"), HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
+    for name in ISOLATED_ENV_DROP:
+        env.pop(name, None)
     command = [*sandbox, "nbgrader", "autograde", release.assignment,
                "--student", student, "--force", f"--Execute.timeout={limits.cell_s}", "--log-level=ERROR"]
     process = subprocess.Popen(command, cwd=scratch, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

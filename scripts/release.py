@@ -3,8 +3,8 @@
 Then write the Colab badge and the setup cell (course.toml says where students install
 from) into every student version, and print each notebook's points.
 
-Run from the repository root (``make release``); nbgrader must be on PATH (the Makefile
-puts ``.venv/bin`` there, which nbgrader also needs for ``alembic``).
+Run from the repository root (``make release``) with the course environment's Python; its
+``bin/`` is put on PATH for nbgrader (see ``tool_env``).
 """
 from __future__ import annotations
 
@@ -30,6 +30,13 @@ def assignments(root: Path) -> list[str]:
 COURSE_FILES = ("nbgrader_config.py", "course.toml")
 
 
+def tool_env(**overrides: str) -> dict[str, str]:
+    """This environment with the interpreter's bin/ first on PATH: nbgrader, and the alembic it
+    calls by name, live in the same virtual environment as the Python running this script."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return {**os.environ, "PATH": path, **overrides}
+
+
 def scratch_course(root: Path, destination: Path) -> Path:
     """Copy the course sources (config files and solutions/) to ``destination`` and release
     them there: a throw-away course with its own notebooks/ and gradebook.db."""
@@ -37,7 +44,6 @@ def scratch_course(root: Path, destination: Path) -> Path:
     for name in COURSE_FILES:
         shutil.copy(root / name, destination)
     shutil.copytree(root / "solutions", destination / "solutions")
-    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     if main(["--root", str(destination)]) != 0:
         raise RuntimeError(f"releasing the scratch course in {destination} failed")
     return destination
@@ -54,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         print(f"releasing {name} ...", flush=True)
         done = subprocess.run(["nbgrader", "generate_assignment", name, "--force", "--log-level=WARN"], cwd=root,
-                              stdout=sys.stdout, stderr=sys.stderr)
+                              env=tool_env(), stdout=sys.stdout, stderr=sys.stderr)
         if done.returncode != 0:
             print(f"nbgrader generate_assignment {name} failed (exit {done.returncode})", file=sys.stderr)
             return done.returncode

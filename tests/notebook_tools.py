@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from restore_metadata import nbgrader_meta  # noqa: E402,F401  (re-exported for the tests)
 SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
 
@@ -21,10 +24,6 @@ def solution_notebooks() -> list[Path]:
 
 def student_version(solution: Path) -> Path:
     return ROOT / "notebooks" / solution.parent.name / solution.name
-
-
-def nbgrader_meta(cell) -> dict:
-    return cell.metadata.get("nbgrader", {})
 
 
 def is_autograded_test(cell) -> bool:
@@ -94,3 +93,9 @@ def run_python(python, code, env=None, timeout=900) -> str:
                           env={**os.environ, **(env or {})})
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout.strip()
+
+
+def uninstall_rnnlab(python) -> None:
+    """Remove rnnlab from another interpreter's environment (no-op when absent)."""
+    run_python(python, "import subprocess, sys; subprocess.run([sys.executable, '-m', 'pip', 'uninstall', "
+                       "'-y', '-q', 'rnnlab'], check=True)")

@@ -5,7 +5,7 @@ import sys
 
 import nbformat
 import pytest
-from notebook_tools import ROOT, TORCH_FINGERPRINT, run_python as run, solution_notebooks, student_version
+from notebook_tools import ROOT, TORCH_FINGERPRINT, run_python as run, solution_notebooks, student_version, uninstall_rnnlab
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from colab import BADGE_TAG, SETUP_TAG, load_repository  # noqa: E402
@@ -37,8 +37,7 @@ def test_badge_and_setup_point_at_the_student_repository(path):
 @pytest.mark.parametrize("path", STUDENT_NOTEBOOKS, ids=IDS)
 def test_setup_cell_installs_rnnlab_once_and_keeps_torch(python_with_torch, path):
     setup = tagged(nbformat.read(path, as_version=4), SETUP_TAG).source
-    run(python_with_torch, "import subprocess, sys; subprocess.run([sys.executable, '-m', 'pip', 'uninstall', "
-                           "'-y', '-q', 'rnnlab'], check=True)")
+    uninstall_rnnlab(python_with_torch)
     torch_files = run(python_with_torch, TORCH_FINGERPRINT)
     env = {"RNNLAB_INSTALL_URL": f"git+file://{ROOT}", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     run(python_with_torch, setup, env=env, timeout=900)

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 from notebook_tools import (ROOT, TORCH_FINGERPRINT, protected_lines, run_python, solution_notebooks,
-                            source_lines, student_version)
+                            source_lines, student_version, uninstall_rnnlab)
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from colab import load_repository  # noqa: E402
@@ -72,8 +72,7 @@ def test_export_refuses_a_folder_with_other_content(tmp_path):
 
 
 def test_pip_install_of_the_export_gives_rnnlab_and_keeps_torch(exported, python_with_torch):
-    run_python(python_with_torch, "import subprocess, sys; subprocess.run([sys.executable, '-m', 'pip', "
-                                  "'uninstall', '-y', '-q', 'rnnlab'], check=True)")
+    uninstall_rnnlab(python_with_torch)
     torch_before = run_python(python_with_torch, TORCH_FINGERPRINT)
     subprocess.run([str(python_with_torch), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                     str(exported)], check=True, capture_output=True, timeout=900)
