@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from rnnlab.loaders import (EOS, LanguageModelBatches, ReviewDataset, batchify, encode_lines,
+from rnnlab.loaders import (EOS, EncodedReviews, LanguageModelBatches, ReviewDataset, batchify, encode_lines,
                             language_model_batches, review_loader)
 from rnnlab.synthetic import Reviews
 from rnnlab.text import Vocabulary, tokenize
@@ -54,6 +54,19 @@ def test_review_dataset_errors():
         ReviewDataset(REVIEWS, vocab, 0)
     with pytest.raises(ValueError, match="batch_size"):
         review_loader(ReviewDataset(REVIEWS, vocab, 5), 0)
+
+
+def test_encoded_reviews_batch_like_review_dataset():
+    vocab = vocab_for(REVIEWS.texts)
+    own = EncodedReviews([vocab.encode(tokenize(t))[:4] for t in REVIEWS.texts], REVIEWS.labels)
+    ours = next(iter(review_loader(own, batch_size=3)))
+    reference = next(iter(review_loader(ReviewDataset(REVIEWS, vocab, max_len=4), batch_size=3)))
+    for a, b in zip(ours, reference):
+        assert torch.equal(a, b)
+    with pytest.raises(ValueError, match="2 id sequences but 1 labels"):
+        EncodedReviews([[2], [3]], [1])
+    with pytest.raises(ValueError, match=r"reviews \[0\] have no tokens"):
+        EncodedReviews([[], [3]], [1, 0])
 
 
 def test_encode_lines_appends_eos_and_skips_blank_lines():

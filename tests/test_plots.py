@@ -73,3 +73,17 @@ def test_state_norms_band():
     ax = fig.axes[0]
     assert len(ax.get_lines()) == 2 and len(ax.collections) == 1  # a band only where there are samples
     assert ax.get_yscale() == "log"
+
+
+def test_state_traces_one_panel_each_coloured_by_label(tmp_path):
+    traces = [np.arange(10.0), np.ones(7), torch.ones(12)]
+    fig = plots.plot_state_traces({"rnn h": traces, "lstm c": traces}, [1, 0, 1], "dynamics",
+                                  ylabels={"lstm c": r"$\|c_t\|$"}, path=tmp_path / "c.png")
+    assert (tmp_path / "c.png").is_file() and len(fig.axes) == 2
+    top, bottom = fig.axes
+    assert [len(line.get_xdata()) for line in top.get_lines()] == [10, 7, 12]
+    assert top.get_lines()[0].get_color() == top.get_lines()[2].get_color() != top.get_lines()[1].get_color()
+    assert [t.get_text() for t in top.get_legend().get_texts()] == ["positive", "negative"]
+    assert bottom.get_ylabel() == r"$\|c_t\|$" and top.get_ylabel() == "state norm"
+    with pytest.raises(ValueError, match="2 traces for 3 labels"):
+        plots.plot_state_traces({"x": traces[:2]}, [1, 0, 1], "bad")

@@ -126,7 +126,7 @@ PROFILES: dict[str, Profile] = {
         imdb=ClassifierScale(
             n_reviews=4000, vocab_size=10_000, lengths=(50, 100, 200, 400),
             probe_length=400, probe_batch=32, embed_dim=64, hidden_dim=64,
-            epochs=3, batch_size=64, lr=2e-3,
+            epochs=5, batch_size=64, lr=2e-3,
         ),
         lm=LanguageModelScale(
             train_lines=2000, valid_lines=500, vocab_size=8000, seq_len=30,

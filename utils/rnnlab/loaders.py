@@ -22,8 +22,34 @@ from .text import PAD_ID, Vocabulary, pad_batch, split_whitespace, tokenize, tru
 EOS = "<eos>"
 
 
-class ReviewDataset(Dataset):
-    """Reviews encoded once: item ``i`` is ``(ids (L_i,) int64 tensor, label: int)``.
+class EncodedReviews(Dataset):
+    """Reviews already converted to ids: item ``i`` is ``(ids (L_i,) int64 tensor, label: int)``.
+
+    ids: one sequence of token ids per review (e.g. from a notebook's own ``text_to_indices``);
+    labels: one label per review, in {0, 1}.
+    Raises ValueError for an empty data set, mismatched lengths or a review with no ids.
+    """
+
+    def __init__(self, ids: Sequence[Sequence[int]], labels: Sequence[int]):
+        if len(ids) == 0:
+            raise ValueError("no reviews: check the data source and n_reviews")
+        if len(ids) != len(labels):
+            raise ValueError(f"{len(ids)} id sequences but {len(labels)} labels")
+        empty = [i for i, seq in enumerate(ids) if len(seq) == 0]
+        if empty:
+            raise ValueError(f"reviews {empty[:5]} have no tokens after cleaning: remove them first")
+        self.ids = [torch.as_tensor(seq, dtype=torch.long) for seq in ids]
+        self.labels = [int(label) for label in labels]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        return self.ids[i], self.labels[i]
+
+
+class ReviewDataset(EncodedReviews):
+    """Reviews encoded once with ``tokenizer`` and ``vocab``: items as ``EncodedReviews``.
 
     max_len: keep at most this many tokens per review, the first or the last (``keep``).
     Raises ValueError for an empty data set or a review with no tokens.
@@ -34,17 +60,7 @@ class ReviewDataset(Dataset):
         if len(reviews) == 0:
             raise ValueError("ReviewDataset got no reviews: check the data source and n_reviews")
         encoded = [truncate(vocab.encode(tokenizer(text)), max_len, keep) for text in reviews.texts]
-        empty = [i for i, ids in enumerate(encoded) if not ids]
-        if empty:
-            raise ValueError(f"reviews {empty[:5]} have no tokens after cleaning: remove them first")
-        self.ids = [torch.tensor(ids, dtype=torch.long) for ids in encoded]
-        self.labels = list(reviews.labels)
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
-        return self.ids[i], self.labels[i]
+        super().__init__(encoded, reviews.labels)
 
 
 def collate_reviews(batch: Sequence[tuple[Sequence[int], int]], side: str = "right"

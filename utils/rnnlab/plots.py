@@ -150,3 +150,31 @@ def plot_state_norms(norms: Mapping[str, object], title: str, path: str | Path |
         ax.legend()
         fig.tight_layout()
     return save_figure(fig, path)
+
+
+LABEL_COLORS = {1: "tab:blue", 0: "tab:orange"}
+LABEL_NAMES = {1: "positive", 0: "negative"}
+
+
+def plot_state_traces(panels: Mapping[str, object], labels, title: str, path: str | Path | None = None,
+                      ylabels: Mapping[str, str] | None = None) -> Figure:
+    """One panel per entry of ``panels`` (panel title -> list of per-review traces, each (T_i,)),
+    stacked vertically; review ``i`` is drawn in the colour of ``labels[i]`` (1 positive,
+    0 negative). ``ylabels`` maps a panel title to its y-axis label (default "state norm")."""
+    labels = [int(label) for label in labels]
+    with sns.axes_style(STYLE):
+        fig, axes = plt.subplots(len(panels), 1, figsize=(11, 3.2 * len(panels)), squeeze=False)
+        for ax, (name, traces) in zip(axes[:, 0], panels.items()):
+            if len(traces) != len(labels):
+                raise ValueError(f"panel {name!r} has {len(traces)} traces for {len(labels)} labels")
+            shown = set()
+            for trace, label in zip(traces, labels):
+                ax.plot(_as_array(trace), color=LABEL_COLORS[label], alpha=0.7, lw=1.2,
+                        label=None if label in shown else LABEL_NAMES[label])
+                shown.add(label)
+            ax.set(title=name, xlabel="time step t (word position)",
+                   ylabel=(ylabels or {}).get(name, "state norm"))
+            ax.legend(loc="upper right")
+        fig.suptitle(title)
+        fig.tight_layout()
+    return save_figure(fig, path)
