@@ -57,8 +57,6 @@ class ReviewDataset(EncodedReviews):
 
     def __init__(self, reviews: Reviews, vocab: Vocabulary, max_len: int, keep: str = "first",
                  tokenizer: Callable[[str], list[str]] = tokenize):
-        if len(reviews) == 0:
-            raise ValueError("ReviewDataset got no reviews: check the data source and n_reviews")
         encoded = [truncate(vocab.encode(tokenizer(text)), max_len, keep) for text in reviews.texts]
         super().__init__(encoded, reviews.labels)
 
