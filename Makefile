@@ -8,26 +8,37 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 PROFILE ?= fast
 
-.PHONY: help install course release run grade export test benchmark clean
+.PHONY: help install sandbox course release run grade export test benchmark clean
 
 help:
 	@echo "make course     set up, release student versions, execute solutions ($(PROFILE) profile) into build/"
 	@echo "make test       set up and run the test suite (offline)"
 	@echo "make release    regenerate notebooks/ from solutions/ with nbgrader (prints the points)"
-	@echo "make grade SUBMISSIONS=<folder>   autograde every .ipynb in the folder into grades.csv"
+	@echo "make grade SUBMISSIONS=<folder> [GRADES=grades.csv] [RESUME=1]   autograde every file in the folder (sandboxed)"
 	@echo "make export [EXPORT=<folder>]   write the student repository (default build/student-repo)"
 	@echo "make benchmark  print rnnlab's speed ratios against bare PyTorch"
 	@echo "make clean      remove build/ and caches (keeps .venv)"
 
 # The dev/CI environment: torch and nbgrader pinned by constraints.txt (the package stays loose).
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml grader/pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ needed, found " + sys.version'
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev,grade]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev,grade]" -e grader
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (rnnlab)" > /dev/null
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Submissions run under bubblewrap. As root on Debian/Ubuntu it is installed here; otherwise say how.
+sandbox:
+	@command -v bwrap > /dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
+	    echo "installing bubblewrap (the grading sandbox) with apt-get"; \
+	    apt-get update -qq > /dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap > /dev/null; \
+	  else \
+	    echo "NOTE: bubblewrap (bwrap) is not installed and cannot be installed from here (not root, or no apt-get)."; \
+	    echo "      Grading and its tests need it: sudo apt-get install bubblewrap  (Fedora: sudo dnf install bubblewrap)"; \
+	  fi; }
 
 course: install release run
 
@@ -37,17 +48,17 @@ release: install
 run: install
 	$(PY) scripts/run_course.py --profile $(PROFILE)
 
-grade: release
-	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=<folder of .ipynb files> [GRADES=grades.csv]"; exit 2)
-	$(PY) scripts/grade.py "$(SUBMISSIONS)" --out "$(or $(GRADES),grades.csv)"
+grade: release sandbox
+	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=<folder of submitted files> [GRADES=grades.csv] [RESUME=1]"; exit 2)
+	$(BIN)/rnnlab-grade "$(SUBMISSIONS)" --out "$(or $(GRADES),grades.csv)" $(if $(RESUME),--resume)
 
 export: release
 	$(PY) scripts/export.py "$(or $(EXPORT),build/student-repo)"
 
-test: install
+test: install sandbox
 	$(PY) -m pytest
 
-benchmark: install
+benchmark: install sandbox
 	$(PY) benchmarks/bench_rnnlab.py
 	$(PY) benchmarks/bench_grading.py
 

@@ -19,6 +19,7 @@ import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from colab import BADGE_TAG, SETUP_TAG, load_repository, render  # noqa: E402
+from rnnlab_grader.submissions import points  # noqa: E402  (one count of a notebook's points)
 
 
 def assignments(root: Path) -> list[str]:
@@ -89,19 +90,6 @@ def perfect_submission(solution: Path, release: Path):
         if grade_id in answers:
             cell.source = answers[grade_id]
     return notebook
-
-
-def points(notebook) -> tuple[float, float]:
-    """(autograded points, manually graded points) of a notebook's graded cells."""
-    auto = manual = 0.0
-    for cell in notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade"):
-            if meta.get("solution"):
-                manual += meta.get("points", 0)
-            else:
-                auto += meta.get("points", 0)
-    return auto, manual
 
 
 if __name__ == "__main__":

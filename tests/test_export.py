@@ -11,7 +11,7 @@ from colab import load_repository  # noqa: E402
 from export import export  # noqa: E402
 
 FORBIDDEN_NAMES = {"solutions", "gradebook.db", "submitted", "autograded", "feedback", "tests", "scripts",
-                   "benchmarks", "course.toml", "nbgrader_config.py", "constraints.txt", "Makefile", ".ci"}
+                   "benchmarks", "grader", "rnnlab_grader", "course.toml", "nbgrader_config.py", "constraints.txt", "Makefile", ".ci"}
 
 
 @pytest.fixture(scope="module")

@@ -1,35 +1,108 @@
-"""`make grade` on hostile submissions: every file gets a row, none stops the others, and
-nothing a submission does reaches the gradebook or the release.
+"""`make grade` against hostile and broken submissions, on a tiny course built here.
 
-One grading run over a scratch copy of the course (module fixture); the tests read its CSV.
+The tiny course has one assignment worth 5 points (pair cell 1, ``square`` 2, ``add`` 2; the
+tests have hidden parts) and the layout of the real one: ``notebooks/``, ``solutions/``, a
+gradebook. One grading run covers every attack below (module fixture); each test then checks
+the exact points, the reason shown and the flag, and that the gradebook, the course files and
+the CSV are byte-identical afterwards. The real notebooks' round trip is in
+``test_grading_round_trip.py``.
+
+Timeouts: cells here take milliseconds (the runner imports torch and rnnlab before the first
+cell), so a 10 s cell limit is hundreds of times their normal time; a whole tiny notebook takes
+about 3 s idle and gets 240 s.
 """
 import copy
 import csv
 import hashlib
-import shutil
+import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from notebook_tools import ROOT, nbgrader_meta, solution_notebooks, student_version
+from notebook_tools import ROOT
+from rnnlab_grader import repair, reports, submissions, tampering
+from rnnlab_grader.sandbox import UID_BASE
 
-sys.path.insert(0, str(ROOT / "scripts"))
-from release import perfect_submission, scratch_course  # noqa: E402
-from restore_metadata import restore  # noqa: E402
-
-ASSIGNMENT = "01_bptt_by_hand"
-CELL_TIMEOUT_S = 8
-
-
-def filled_in(solution: Path) -> nbformat.NotebookNode:
-    return perfect_submission(solution, student_version(solution))
+CELL_S, WALL_S, SHORT_WALL_S = 10, 240, 20
+ASSIGNMENT, NAME = "00_tiny", "tiny"
+MAX = 5.0
 
 
-def with_extra_cell(notebook, source, after=6):
+def _meta(grade_id, *, grade=False, solution=False, locked=False, points=0):
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3, "solution": solution}
+    if grade:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+SETUP = "import math\nfrom rnnlab.checks import check_pair"
+PAIR = 'your_name = "Ada Lovelace"\nyour_partner_name = "Grace Hopper"'
+STUB = '# YOUR CODE HERE\nraise NotImplementedError("Replace these two lines with your code, then run the cell.")'
+TEST_PAIR = 'check_pair(globals().get("your_name"), globals().get("your_partner_name"))'
+SQUARE = "def square(x):\n    return x * x"
+TEST_SQUARE_VISIBLE = 'assert math.isclose(square(3), 9), "square(3) should be 9"\n'
+TEST_SQUARE_HIDDEN = "assert math.isclose(square(-1.5), 2.25)\nassert isinstance(square(2), int)\n"
+ADD = "def add(a, b):\n    return a + b"
+TEST_ADD_VISIBLE = 'assert add(2, 3) == 5, "add(2, 3) should be 5"\n'
+TEST_ADD_HIDDEN = "assert add(-7, 7) == 0 and add(0.5, 0.25) == 0.75\n"
+
+
+def hidden(text):
+    return f"### BEGIN HIDDEN TESTS\n{text}### END HIDDEN TESTS"
+
+
+def answer(code: str, instructor: bool) -> str:
+    """An answer cell as nbgrader writes it: a function keeps its signature, the body is the region."""
+    head, _, body = code.partition("\n") if code.startswith("def ") else ("", "", code)
+    indent = "    " if head else ""
+    region = body if instructor else "\n".join(indent + line for line in STUB.splitlines())
+    if instructor:
+        region = f"{indent}### BEGIN SOLUTION\n{body}\n{indent}### END SOLUTION"
+    return f"{head}\n{region}" if head else region
+
+
+def tiny_notebook(instructor: bool) -> nbformat.NotebookNode:
+    """The solution (``instructor=True``) or the release version of the tiny assignment."""
+    cell, md = nbformat.v4.new_code_cell, nbformat.v4.new_markdown_cell
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        md("# Tiny assignment", metadata=_meta("intro", locked=True)),
+        cell(SETUP),
+        cell(answer(PAIR, True) if instructor else "# your_name = \"...\"\n" + STUB, metadata=_meta("pair_names", solution=True)),
+        cell(TEST_PAIR, metadata=_meta("test_pair_names", grade=True, locked=True, points=1)),
+        md("Write `square(x)`.", metadata=_meta("task_square", locked=True)),
+        cell(answer(SQUARE, instructor), metadata=_meta("square", solution=True)),
+        cell(TEST_SQUARE_VISIBLE + (hidden(TEST_SQUARE_HIDDEN) if instructor else ""),
+             metadata=_meta("test_square", grade=True, locked=True, points=2)),
+        md("Write `add(a, b)`.", metadata=_meta("task_add", locked=True)),
+        cell(answer(ADD, instructor), metadata=_meta("add", solution=True)),
+        cell(TEST_ADD_VISIBLE + (hidden(TEST_ADD_HIDDEN) if instructor else ""),
+             metadata=_meta("test_add", grade=True, locked=True, points=2)),
+    ]
+    return notebook
+
+
+def perfect() -> nbformat.NotebookNode:
+    notebook = tiny_notebook(instructor=False)
+    for cell, code in zip([c for c in notebook.cells if repair.nbgrader_meta(c).get("solution")], [PAIR, SQUARE, ADD]):
+        cell.source = code
+    return notebook
+
+
+def blank() -> nbformat.NotebookNode:
+    return tiny_notebook(instructor=False)
+
+
+def with_cell(notebook, source, after="test_pair_names"):
+    """``notebook`` with a code cell added after the cell ``after`` (a grade_id, or None for the top)."""
     notebook = copy.deepcopy(notebook)
-    notebook.cells.insert(after, nbformat.v4.new_code_cell(source))
+    position = 0 if after is None else 1 + next(i for i, c in enumerate(notebook.cells)
+                                                 if repair.nbgrader_meta(c).get("grade_id") == after)
+    notebook.cells.insert(position, nbformat.v4.new_code_cell(source))
     return notebook
 
 
@@ -38,157 +111,452 @@ def digest(folder: Path) -> dict:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    course = scratch_course(ROOT, tmp_path_factory.mktemp("grading") / "course")
-    protected_before = {"gradebook": digest_file(course / "gradebook.db"), "notebooks": digest(course / "notebooks")}
+# --- hostile answer cells -------------------------------------------------------------------------
+SHOWTRACEBACK = "get_ipython().showtraceback = lambda *args, **kwargs: None"
+AST_TRY = '''import ast
+class WrapInTry(ast.NodeTransformer):
+    def visit_Module(self, node):
+        handler = ast.ExceptHandler(type=ast.Name("BaseException", ast.Load()), name=None, body=[ast.Pass()])
+        node.body = [ast.Try(body=node.body or [ast.Pass()], handlers=[handler], orelse=[], finalbody=[])]
+        return ast.fix_missing_locations(node)
+get_ipython().ast_transformers.append(WrapInTry())'''
+EXCEPTHOOK = '''import sys
+sys.excepthook = lambda *args: None
+get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)'''
+MONKEYPATCH = '''import math, builtins, rnnlab.checks
+math.isclose = lambda *args, **kwargs: True
+builtins.isinstance = lambda *args: True
+rnnlab.checks.check_pair = lambda *args: None
+check_pair = lambda *args: None
+def square(x):
+    return 0'''
+FORGED_REPORT = '''import os
+line = b"R 1 3 pass - " + b"0" * 64 + b"\\n"
+for fd in range(3, 64):
+    try:
+        os.write(fd, line * 3)
+    except OSError:
+        pass
+print("test_pair_names passed")'''
 
-    submissions = course.parent / "submissions"
-    submissions.mkdir()
-    for solution in solution_notebooks():
-        name = solution.parent.name
-        nbformat.write(filled_in(solution), submissions / f"{name}-perfect.ipynb")
-        shutil.copy(student_version(solution), submissions / f"{name}-untouched.ipynb")
-    perfect = filled_in(ROOT / "solutions" / ASSIGNMENT / "bptt_by_hand.ipynb")
-    stripped = copy.deepcopy(perfect)
-    for cell in stripped.cells:
+
+def escape_cell(course: Path, csv_path: Path, other: Path) -> str:
+    """Tries to see, write or remount what a submission must not reach; exits the process (losing
+    every later test) if anything outside the sandbox was visible."""
+    targets = [str(course), str(course / "solutions"), str(course / "gradebook.db"), str(csv_path),
+               str(other), str(ROOT / "solutions"), str(ROOT / "gradebook.db"), "/root"]
+    return f'''import os, subprocess
+targets = {targets!r}
+for path in targets:
+    for mode in ("a", "w"):
+        try:
+            open(path if not os.path.isdir(path) else os.path.join(path, "x"), mode).write("defaced")
+        except OSError:
+            pass
+for command in (["mount", "-o", "remount,rw", "/usr"],
+                ["unshare", "-r", "-m", "sh", "-c", "mount -o remount,rw /usr && touch /usr/escaped"],
+                ["chattr", "+i", "/grading"]):
+    try:
+        subprocess.run(command, capture_output=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        pass
+visible = [p for p in targets[:-1] if os.path.exists(p)] + sorted(set(os.listdir("/root")) - {{".pyenv"}})
+if visible or os.path.exists("/usr/escaped"):
+    os._exit(7)'''
+
+
+SURVIVORS = '''import os, subprocess, time
+subprocess.Popen(["sleep", "300"], close_fds=False, start_new_session=True)  # holds the report pipe too
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep(300)
+    os._exit(0)
+try:
+    os.kill(os.getppid(), 9)
+    os.kill(1, 9)
+except OSError:
+    pass'''
+FORK_BOMB = '''import subprocess
+children = []
+for _ in range(1000):
+    try:
+        children.append(subprocess.Popen(["sleep", "60"]))
+    except OSError:
+        break
+print(len(children))'''
+NASTY_ERROR = '''Evil = type("=HYPERLINK(\\"http://x\\")", (Exception,), {})
+raise Evil("=cmd|' /C calc'!A0 and \\x1b[31m red")'''
+
+
+def stripped(notebook):
+    notebook = copy.deepcopy(notebook)
+    for cell in notebook.cells:
         cell.metadata = {}
-    nbformat.write(stripped, submissions / "stripped.ipynb")
-    deleted = copy.deepcopy(perfect)
-    deleted.cells = [c for c in deleted.cells
-                     if nbgrader_meta(c).get("grade_id") not in ("clip_by_global_norm", "test_clip")]
-    nbformat.write(deleted, submissions / "deleted.ipynb")
-    (submissions / "invalid.ipynb").write_text('{"cells": [ this is not json')
-    nbformat.write(with_extra_cell(perfect, "while True:\n    pass"), submissions / "endless.ipynb")
-    nbformat.write(with_extra_cell(perfect, "hog = bytearray(64 * 2**30)"), submissions / "memory.ipynb")
-    nbformat.write(with_extra_cell(perfect, "import os\nos._exit(3)"), submissions / "crash.ipynb")
-    escape = (f"from pathlib import Path\n"
-              f"Path({str(course / 'gradebook.db')!r}).write_bytes(b'gone')\n")
-    nbformat.write(with_extra_cell(perfect, escape), submissions / "escape.ipynb")
-    escape_release = (f"from pathlib import Path\n"
-                      f"for p in Path({str(course / 'notebooks')!r}).rglob('*.ipynb'):\n"
-                      f"    p.write_text('defaced')\n")
-    nbformat.write(with_extra_cell(perfect, escape_release), submissions / "escape-release.ipynb")
+    return notebook
 
-    out = course.parent / "grades.csv"
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "grade.py"), str(submissions), "--root", str(course),
-                           "--out", str(out), "--cell-timeout", str(CELL_TIMEOUT_S), "--wall", "240"],
-                          capture_output=True, text=True, timeout=1800)
+
+def without(notebook, *grade_ids):
+    notebook = copy.deepcopy(notebook)
+    notebook.cells = [c for c in notebook.cells if repair.nbgrader_meta(c).get("grade_id") not in grade_ids]
+    return notebook
+
+
+def with_names(notebook, name, partner):
+    notebook = copy.deepcopy(notebook)
+    for cell in notebook.cells:
+        if repair.nbgrader_meta(cell).get("grade_id") == "pair_names":
+            cell.source = f"your_name = {name!r}\nyour_partner_name = {partner!r}"
+    return notebook
+
+
+def uid_processes() -> list[str]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        uid = int(text.split("\nUid:", 1)[1].split()[0])
+        if UID_BASE <= uid < UID_BASE + 1000:
+            found.append(text.split("\n", 1)[0])
+    return found
+
+
+def run_grader(folder: Path, course: Path, out: Path, *extra: str, wall=WALL_S, env=None):
+    return subprocess.run([sys.executable, "-m", "rnnlab_grader.cli", str(folder), "--root", str(course),
+                           "--out", str(out), "--cell-timeout", str(CELL_S), "--wall", str(wall), *extra],
+                          capture_output=True, text=True, timeout=1800, env={**os.environ, **(env or {})})
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("tiny") / "course"
+    for folder, instructor in (("solutions", True), ("notebooks", False)):
+        (root / folder / ASSIGNMENT).mkdir(parents=True)
+        nbformat.write(tiny_notebook(instructor), root / folder / ASSIGNMENT / f"{NAME}.ipynb")
+    (root / "gradebook.db").write_bytes(b"the instructor's gradebook")
+    return root
+
+
+@pytest.fixture(scope="module")
+def graded(course, tmp_path_factory):
+    """Grade every hostile and broken file once; return rows by file name, the CSV bytes and the
+    protected folders' digests before and after."""
+    work = tmp_path_factory.mktemp("grading")
+    folder, out = work / "submitted", work / "grades.csv"
+    folder.mkdir()
+    other = folder / "zz-perfect-after.ipynb"  # sorted last: graded after every attack
+    notebooks = {
+        "perfect": perfect(), "blank": blank(),
+        "hook-showtraceback": with_cell(blank(), SHOWTRACEBACK, after=None),
+        "hook-ast-try": with_cell(blank(), AST_TRY, after=None),
+        "hook-excepthook": with_cell(blank(), EXCEPTHOOK, after=None),
+        "monkeypatch": with_cell(with_cell(blank(), "def add(a, b):\n    return 0", after="add"), MONKEYPATCH,
+                                 after="pair_names"),
+        "forged-report": with_cell(blank(), FORGED_REPORT),
+        "escape": with_cell(perfect(), escape_cell(course, out, other), after=None),
+        "survivors": with_cell(perfect(), SURVIVORS),
+        "fork-bomb": with_cell(perfect(), FORK_BOMB),
+        "endless": with_cell(perfect(), "while True:\n    pass"),
+        "memory": with_cell(perfect(), "hog = bytearray(64 * 2**30)"),
+        "crash": with_cell(perfect(), "import os\nos._exit(3)"),
+        "big-output": with_cell(perfect(), "print('x' * 30_000_000)"),
+        "nasty-error": with_cell(perfect(), NASTY_ERROR),
+        "stripped": stripped(perfect()),
+        "deleted": without(perfect(), "add", "test_add"),
+        "formula-names": with_names(perfect(), '=HYPERLINK("http://evil.example","x")', "@SUM(1+1)"),
+        "control-names": with_names(perfect(), "Ada\x1b[31m\u202eLovelace\r\n", "self"),
+        "zz-perfect-after": perfect(),
+    }
+    for name, notebook in notebooks.items():
+        nbformat.write(notebook, folder / f"{name}.ipynb")
+    broken = perfect()
+    document = json.loads(nbformat.writes(broken))
+    document["cells"][5]["outputs"] = [{"output_type": "stream", "name": "stdout"}]  # no "text"
+    (folder / "stream-without-text.ipynb").write_text(json.dumps(document))
+    document = json.loads(nbformat.writes(broken))
+    document["cells"][5]["source"] = 42
+    (folder / "source-not-text.ipynb").write_text(json.dumps(document))
+    (folder / "garbage.ipynb").write_bytes(os.urandom(4096))
+    (folder / "empty.ipynb").write_bytes(b"")
+    (folder / "json-list.ipynb").write_text("[1, 2, 3]")
+    (folder / "deep.ipynb").write_text("[" * 200_000 + "]" * 200_000)
+    (folder / "notes.txt").write_text("my notes")
+    document = json.loads(nbformat.writes(broken))
+    document["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x" * (21 * 2**20)}]
+    (folder / "huge.ipynb").write_text(json.dumps(document))
+    other_course = nbformat.v4.new_notebook()
+    other_course.cells = [nbformat.v4.new_markdown_cell("# Homework 3"), nbformat.v4.new_code_cell("x = 1")]
+    nbformat.write(other_course, folder / "other-course.ipynb")
+    (folder / "link.ipynb").symlink_to(course / "solutions" / ASSIGNMENT / f"{NAME}.ipynb")
+
+    before = digest(course)
+    started = time.monotonic()
+    done = run_grader(folder, course, out)
+    seconds = time.monotonic() - started
     assert done.returncode == 0, done.stdout + done.stderr
-    rows = {Path(r["submission"]).name: r for r in csv.DictReader(out.open())}
-    protected_after = {"gradebook": digest_file(course / "gradebook.db"), "notebooks": digest(course / "notebooks")}
-    return rows, protected_before, protected_after, done.stdout
+    csv_bytes = out.read_bytes()
+    rows = {Path(r["submission"]).stem: r for r in csv.DictReader(out.open(newline=""))}
+    time.sleep(2)  # anything left running would now be writing
+    return {"rows": rows, "before": before, "after": digest(course), "csv": csv_bytes, "out": out,
+            "folder": folder, "course": course, "stdout": done.stdout, "seconds": seconds,
+            "csv_after_wait": out.read_bytes(), "survivors": uid_processes()}
 
 
-def digest_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def row(graded, name):
+    return graded["rows"][name]
 
 
-def max_points(assignment):
-    cells = nbformat.read(next((ROOT / "notebooks" / assignment).glob("*.ipynb")), 4).cells
-    return sum(nbgrader_meta(c).get("points", 0) for c in cells
-               if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution"))
+def points(record):
+    return float(record["total"])
 
 
-def points(row):
-    return float(row["total"])
+def test_every_file_gets_a_row(graded):
+    files = {p.stem for p in graded["folder"].iterdir()}
+    assert set(graded["rows"]) == files
+    assert "in a bubblewrap sandbox each" in graded["stdout"]
 
 
-@pytest.mark.parametrize("assignment", sorted({p.parent.name for p in solution_notebooks()}))
-def test_round_trip_full_marks_and_zero(graded, assignment):
-    rows = graded[0]
-    perfect, untouched = rows[f"{assignment}-perfect.ipynb"], rows[f"{assignment}-untouched.ipynb"]
-    assert points(perfect) == float(perfect["max_total"]) == max_points(assignment) > 0, perfect
-    assert perfect["reason"] == ""
-    assert (perfect["your_name"], perfect["your_partner_name"]) == ("Course Instructor", "Teaching Assistant")
-    assert points(untouched) == 0
-    assert "test_pair_names failed" in untouched["reason"]
+def test_perfect_and_blank(graded):
+    assert points(row(graded, "perfect")) == MAX and row(graded, "perfect")["reason"] == ""
+    assert row(graded, "perfect")["flagged"] == ""
+    assert points(row(graded, "blank")) == 0
+    assert row(graded, "blank")["reason"] == "test_pair_names failed; test_square failed; test_add failed"
 
 
-def test_every_submission_has_a_row(graded):
-    rows = graded[0]
-    assert {"stripped.ipynb", "deleted.ipynb", "invalid.ipynb", "endless.ipynb", "memory.ipynb", "crash.ipynb",
-            "escape.ipynb", "escape-release.ipynb"} <= set(rows)
+@pytest.mark.parametrize("attack", ["hook-showtraceback", "hook-ast-try", "hook-excepthook", "monkeypatch",
+                                    "forged-report"])
+def test_a_blank_notebook_cannot_earn_points(graded, attack):
+    record = row(graded, attack)
+    assert points(record) == 0, record
+    assert record["flagged"] == "FLAGGED" and record["reason"].startswith("FLAGGED for review: "), record
+    assert "test_pair_names failed; test_square failed; test_add failed" in record["reason"]
 
 
-def test_stripped_metadata_is_restored(graded):
-    row = graded[0]["stripped.ipynb"]
-    assert points(row) == max_points(ASSIGNMENT) and "metadata restored" in row["reason"]
+def test_what_each_attack_is_flagged_for(graded):
+    reason = {name: row(graded, name)["reason"] for name in graded["rows"]}
+    assert "get_ipython" in reason["hook-showtraceback"] and "ast" in reason["hook-ast-try"]
+    assert "excepthook" in reason["hook-excepthook"] and "ipython-hooks" in reason["hook-excepthook"]
+    for expected in ("math.isclose", "builtins", "rnnlab.checks.check_pair", "rebound:check_pair"):
+        assert expected in reason["monkeypatch"], expected
+    assert "unsigned-report-lines" in reason["forged-report"]
+    assert "subprocess.Popen" in reason["survivors"] and "os.fork" in reason["survivors"]
 
 
-def test_deleted_cells_are_put_back_and_score_zero(graded):
-    row = graded[0]["deleted.ipynb"]
-    assert points(row) == max_points(ASSIGNMENT) - 2
-    assert "deleted cells put back: clip_by_global_norm, test_clip" in row["reason"]
+def test_nothing_outside_the_sandbox_is_visible_or_writable(graded):
+    record = row(graded, "escape")
+    assert points(record) == MAX, record  # the cell exits (losing every test) if it saw anything
+    assert "ended early" not in record["reason"]
+    assert graded["before"] == graded["after"], "a submission changed the gradebook or the course files"
+    assert not Path("/usr/escaped").exists()
 
 
-def test_invalid_json(graded):
-    row = graded[0]["invalid.ipynb"]
-    assert points(row) == 0 and "not a readable notebook" in row["reason"]
+def test_nothing_a_submission_starts_outlives_it(graded):
+    assert graded["survivors"] == [], graded["survivors"]
+    assert points(row(graded, "survivors")) == MAX
+    assert points(row(graded, "zz-perfect-after")) == MAX and row(graded, "zz-perfect-after")["reason"] == ""
+    assert graded["csv"] == graded["csv_after_wait"]
 
 
-def test_endless_loop_is_cut_and_the_rest_graded(graded):
-    row = graded[0]["endless.ipynb"]
-    assert f"ran longer than {CELL_TIMEOUT_S} s" in row["reason"]
-    assert points(row) == max_points(ASSIGNMENT)
+def test_process_limit_holds_a_fork_bomb(graded):
+    record = row(graded, "fork-bomb")
+    assert points(record) == MAX and "subprocess.Popen" in record["reason"]
 
 
-def test_memory_hog_fails_inside_the_kernel(graded):
-    row = graded[0]["memory.ipynb"]
-    assert "MemoryError" in row["reason"] and points(row) == max_points(ASSIGNMENT)
+def test_endless_cell_is_cut_and_the_rest_graded(graded):
+    record = row(graded, "endless")
+    assert points(record) == MAX and f"ran longer than {CELL_S} s" in record["reason"]
 
 
-def test_crash_scores_zero_with_a_reason(graded):
-    row = graded[0]["crash.ipynb"]
-    assert points(row) == 0 and "kernel died" in row["reason"]
+def test_memory_hog_fails_inside_its_cell(graded):
+    record = row(graded, "memory")
+    assert points(record) == MAX and "MemoryError (over the 4 GiB memory limit)" in record["reason"]
 
 
-def test_writes_outside_the_scratch_folder_fail(graded):
-    rows, before, after, stdout = graded
-    assert "sandbox (no network, read-only course and home) on" in stdout
-    assert "Read-only file system" in rows["escape.ipynb"]["reason"]
-    assert "Read-only file system" in rows["escape-release.ipynb"]["reason"]
-    assert before == after, "a submission changed the gradebook or the release"
+def test_a_crash_costs_only_the_tests_after_it(graded):
+    record = row(graded, "crash")
+    assert points(record) == 1, record
+    assert "process ended early after test_pair_names" in record["reason"]
+    assert "test_square failed (did not run)" in record["reason"]
+
+
+def test_reasons_never_quote_the_submission(graded):
+    assert points(row(graded, "big-output")) == MAX
+    record = row(graded, "nasty-error")
+    assert points(record) == MAX and record["reason"] == "cell 5: Error", record
+
+
+def test_malformed_files_get_a_reason(graded):
+    expected = {
+        "garbage": "not a readable notebook", "empty": "empty file", "json-list": "not a Jupyter notebook",
+        "deep": "not a readable notebook", "notes": "not a readable notebook",
+        "source-not-text": "malformed notebook: the source of cell 6 is not text",
+        "huge": "larger than 20 MB", "other-course": "not a notebook of this course",
+        "link": "not a regular file",
+    }
+    for name, reason in expected.items():
+        record = row(graded, name)
+        assert points(record) == 0 and record["reason"].startswith(reason), (name, record["reason"])
+    assert points(row(graded, "stream-without-text")) == MAX  # outputs are never read
+
+
+def test_repaired_notebooks(graded):
+    assert points(row(graded, "stripped")) == MAX and "metadata restored" in row(graded, "stripped")["reason"]
+    record = row(graded, "deleted")
+    assert points(record) == MAX - 2 and "deleted cells put back: add, test_add" in record["reason"]
+
+
+def test_names_cannot_become_formulas_or_escape_sequences(graded):
+    record = row(graded, "formula-names")
+    assert record["your_name"] == "'=HYPERLINK(\"http://evil.example\",\"x\")" and record["your_partner_name"] == "'@SUM(1+1)"
+    assert row(graded, "control-names")["your_name"] == "Ada [31m Lovelace"
+    text = graded["csv"].decode()
+    assert "\x1b" not in text and "\u202e" not in text
+
+
+def test_resume_skips_graded_files_and_regrades_changed_ones(graded, tmp_path):
+    out = tmp_path / "grades.csv"
+    out.write_bytes(graded["csv"])
+    folder = tmp_path / "submitted"
+    folder.mkdir()
+    for name in ("perfect", "blank"):
+        (folder / f"{name}.ipynb").write_bytes((graded["folder"] / f"{name}.ipynb").read_bytes())
+    nbformat.write(with_names(perfect(), "Late Student", "self"), folder / "late.ipynb")
+    done = run_grader(folder, graded["course"], out, "--resume")
+    assert done.returncode == 0, done.stderr
+    graded_now = [line for line in done.stdout.splitlines() if line.startswith("  ")]
+    assert len(graded_now) == 1 and "late.ipynb: 5/5" in graded_now[0], done.stdout
+    rows = list(csv.DictReader(out.open(newline="")))
+    assert len(rows) == len(graded["rows"]) + 1
+
+
+def test_a_run_past_the_wall_limit_keeps_what_it_proved(course, tmp_path):
+    folder = tmp_path / "submitted"
+    folder.mkdir()
+    stubborn = "import time\nwhile True:\n    try:\n        time.sleep(1000)\n    except BaseException:\n        pass"
+    nbformat.write(with_cell(perfect(), stubborn), folder / "stubborn.ipynb")
+    started = time.monotonic()
+    done = run_grader(folder, course, tmp_path / "grades.csv", wall=SHORT_WALL_S)
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < SHORT_WALL_S + 60
+    record = next(csv.DictReader((tmp_path / "grades.csv").open(newline="")))
+    assert points(record) == 1 and f"stopped at the {SHORT_WALL_S} s limit" in record["reason"], record
+    assert uid_processes() == []
+
+
+def test_without_bubblewrap_the_grader_refuses(course, tmp_path):
+    folder = tmp_path / "submitted"
+    folder.mkdir()
+    nbformat.write(perfect(), folder / "perfect.ipynb")
+    done = run_grader(folder, course, tmp_path / "grades.csv", env={"PATH": str(tmp_path)})
+    assert done.returncode == 2 and "apt-get install bubblewrap" in done.stderr and "--unsafe-no-sandbox" in done.stderr
+    assert not (tmp_path / "grades.csv").exists()
+
+
+# --- units: the pieces that see untrusted bytes ---------------------------------------------------
+def test_safe_text():
+    assert reports.safe_text("=1+1", 80) == "'=1+1"
+    assert reports.safe_text("-2", 80) == "'-2" and reports.safe_text("\uff1dSUM(A1)", 80).startswith("'")
+    assert reports.safe_text("a\nb\tc\x00d", 80) == "a b c d"
+    assert reports.safe_text("x" * 100, 10) == "x" * 9 + "…"
+
+
+def test_tampering_scan_flags_reaches_not_ordinary_torch():
+    assert tampering.reaches("model.eval()\nmodel = torch.compile(model)\nfor m in model.modules(): pass") == set()
+    assert tampering.reaches("import gc\nx = sys._getframe(1).f_back") == {"gc", "_getframe", "f_back"}
+    assert tampering.reaches("getattr(frame, 'f_' + 'back')") == {"getattr(computed name)"}
+    assert tampering.reaches("getattr(frame, 'f_back')") == {"f_back"}
+    assert tampering.reaches("eval('1')") == {"eval"}
+
+
+def test_trusted_imports_leave_answers_alone(course):
+    release = submissions.load_releases(course)[0]
+    assert submissions.trusted_imports(release) == [("check_pair", "rnnlab.checks", "check_pair"),
+                                                    ("math", "math", None)]
 
 
 def test_restore_is_idempotent_on_an_intact_submission():
-    perfect = filled_in(ROOT / "solutions" / ASSIGNMENT / "bptt_by_hand.ipynb")
-    restoration = restore(perfect, nbformat.read(student_version(ROOT / "solutions" / ASSIGNMENT /
-                                                                 "bptt_by_hand.ipynb"), 4))
+    restoration = repair.restore(perfect(), blank())
     assert restoration.summary() == ""
-    assert [c.source for c in restoration.notebook.cells] == [c.source for c in perfect.cells]
+    assert [c.source for c in restoration.notebook.cells] == [c.source for c in perfect().cells]
 
 
 def test_restore_survives_reordered_and_added_cells():
-    solution = ROOT / "solutions" / ASSIGNMENT / "bptt_by_hand.ipynb"
-    release = nbformat.read(student_version(solution), 4)
-    messy = filled_in(solution)
-    for cell in messy.cells:
-        cell.metadata = {}
-    messy.cells.insert(10, nbformat.v4.new_code_cell("print('my own scratch work')"))
-    messy.cells.insert(3, nbformat.v4.new_markdown_cell("notes to self"))
-    restored = restore(messy, release)
-    ids = [nbgrader_meta(c).get("grade_id") for c in restored.notebook.cells if nbgrader_meta(c)]
-    expected = [nbgrader_meta(c)["grade_id"] for c in release.cells if nbgrader_meta(c)]
-    assert ids == expected and restored.reinserted == []
-    answers = {nbgrader_meta(c)["grade_id"]: c.source for c in filled_in(solution).cells if nbgrader_meta(c)}
-    for cell in restored.notebook.cells:
-        gid = nbgrader_meta(cell).get("grade_id")
-        if gid and nbgrader_meta(cell).get("solution"):
-            assert cell.source == answers[gid], f"{gid} was matched to the wrong cell"
+    messy = stripped(perfect())
+    messy.cells.insert(6, nbformat.v4.new_code_cell("print('my own scratch work')"))
+    messy.cells.insert(2, nbformat.v4.new_markdown_cell("notes to self"))
+    restored = repair.restore(messy, blank())
+    ids = [repair.nbgrader_meta(c).get("grade_id") for c in restored.notebook.cells if repair.nbgrader_meta(c)]
+    assert ids == [repair.nbgrader_meta(c)["grade_id"] for c in blank().cells if repair.nbgrader_meta(c)]
+    answers = {repair.nbgrader_meta(c).get("grade_id"): c.source for c in restored.notebook.cells}
+    assert (answers["square"], answers["add"]) == (SQUARE, ADD) and restored.reinserted == []
 
 
 def test_a_terse_pair_cell_without_metadata_still_counts():
-    solution = ROOT / "solutions" / ASSIGNMENT / "bptt_by_hand.ipynb"
-    release = nbformat.read(student_version(solution), 4)
-    terse = filled_in(solution)
-    for cell in terse.cells:
-        if nbgrader_meta(cell).get("grade_id") == "pair_names":
-            cell.source = 'your_name = "Ada"\nyour_partner_name = "self"'
-        cell.metadata = {}
-    restored = restore(terse, release).notebook
-    pair = [c for c in restored.cells if nbgrader_meta(c).get("grade_id") == "pair_names"]
-    assert len(pair) == 1 and pair[0].source.startswith('your_name = "Ada"')
-    from grade import pair_names
+    terse = stripped(with_names(perfect(), "Ada", "self"))
+    restored = repair.restore(terse, blank()).notebook
+    pair = [c for c in restored.cells if repair.nbgrader_meta(c).get("grade_id") == "pair_names"]
+    assert len(pair) == 1 and pair[0].source.startswith("your_name = 'Ada'")
+    assert submissions.pair_names(restored) == ("Ada", "self")
 
-    assert pair_names(restored) == ("Ada", "self")
+
+def test_the_sandbox_as_a_normal_user(tmp_path_factory):
+    """The grader run by a normal user: bubblewrap maps it into a user namespace. A hostile
+    script (system Python, our sandbox module) sees no course file, writes nothing outside its
+    tmpfs, has loopback only, and leaves no process behind."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to create the normal user this test runs as")
+    user = UID_BASE + 999
+    base = Path("/tmp") / f"rnnlab-user-sandbox-{os.getpid()}"
+    base.mkdir(mode=0o755)
+    try:
+        (base / "sandbox.py").write_text(Path(sys.modules["rnnlab_grader.sandbox"].__file__).read_text())
+        secret = base / "course"
+        secret.mkdir(mode=0o755)
+        (secret / "gradebook.db").write_text("instructor only")
+        (secret / "gradebook.db").chmod(0o666)  # writable by the user outside: only the sandbox stops it
+        hostile = f'''
+import os, socket, subprocess, sys
+seen = os.path.exists({str(secret)!r})
+try:
+    open({str(secret / "gradebook.db")!r}, "a").write("x")
+    wrote = True
+except OSError:
+    wrote = False
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=2)
+    online = True
+except OSError:
+    online = False
+subprocess.Popen(["sleep", "300"], start_new_session=True)
+os.write(int(sys.argv[-1]), f"{{os.getuid()}} seen={{seen}} wrote={{wrote}} online={{online}}".encode())
+'''
+        (base / "hostile.py").write_text(hostile)
+        driver = ("import sys; sys.path.insert(0, %r); from pathlib import Path; from sandbox import Sandbox; "
+                  "box = Sandbox(readable=[Path(%r)]); box.check(); "
+                  "print(box.run(['/usr/bin/python3', %r], env={'PATH': '/usr/bin:/bin'}).report.decode())"
+                  % (str(base), str(base / "hostile.py"), str(base / "hostile.py")))
+        done = subprocess.run(["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "/usr/bin/python3",
+                               "-c", driver], capture_output=True, text=True, timeout=120, cwd=str(base))
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "1000 seen=False wrote=False online=False", done.stdout
+        assert (secret / "gradebook.db").read_text() == "instructor only"
+        deadline = time.monotonic() + 30
+        while _processes_of(user) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _processes_of(user), _processes_of(user)
+    finally:
+        subprocess.run(["rm", "-rf", str(base)], check=False)
+
+
+def _processes_of(uid: int) -> list[str]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        if int(text.split("\nUid:", 1)[1].split()[0]) == uid:
+            found.append(text.split("\n", 1)[0])
+    return found

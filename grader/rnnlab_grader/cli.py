@@ -1,0 +1,183 @@
+"""``rnnlab-grade`` (``make grade SUBMISSIONS=<folder>``): autograde a folder of submissions into a CSV.
+
+For each file, outside the sandbox and bounded (``submissions``): read it, find its release,
+give back lost nbgrader metadata (``repair``), read the pair names, scan the student's own cells
+for reaches into the interpreter (``tampering``) and plan the run. Inside a fresh bubblewrap
+sandbox (``sandbox``): the runner executes the plan and reports signed verdicts (``runner``).
+Outside again: points from verified verdicts and the release's metadata (``verdicts``), a row
+written atomically (``reports``). Nothing a submission writes is read back except that report.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from . import repair, reports, runner, submissions, tampering, verdicts
+from .sandbox import Limits, Sandbox, SandboxUnavailable
+
+RUNNER = Path(runner.__file__).resolve()
+
+
+def readable_paths() -> list[Path]:
+    """What the runner needs to see: this Python and its environment, the rnnlab sources, the runner."""
+    spec = importlib.util.find_spec("rnnlab")
+    paths = [Path(sys.prefix), Path(sys.base_prefix), RUNNER]
+    if spec and spec.origin:
+        paths.append(Path(spec.origin).resolve().parent.parent)  # the folder that holds rnnlab/
+    return paths
+
+
+def runner_env() -> dict[str, str]:
+    home = "/grading"
+    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
+            "MPLCONFIGDIR": f"{home}/.mpl", "IPYTHONDIR": f"{home}/.ipython", "XDG_CACHE_HOME": f"{home}/.cache",
+            "RNNLAB_OUTPUT": f"{home}/outputs", "NBGRADER_EXECUTION": "autograde", "MPLBACKEND": "Agg",
+            "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TMPDIR": "/tmp"}
+
+
+def _reasons_for(cells, report: verdicts.Report, outcome, limits: Limits) -> list[str]:
+    reasons, last_run = [], None
+    for cell in cells:
+        record = report.outcome(cell.index)
+        if record is not None:
+            last_run = cell
+        if cell.kind == "test":
+            if record is None:
+                reasons.append(f"{cell.label} failed (did not run)")
+            elif record.status == "timeout":
+                reasons.append(f"{cell.label} failed (ran longer than {limits.cell_s:g} s)")
+            elif record.status != "pass":
+                reasons.append(f"{cell.label} failed")
+        elif record is not None and record.status == "timeout":
+            reasons.append(f"{cell.label}: ran longer than {limits.cell_s:g} s")
+        elif record is not None and record.error == "MemoryError":
+            reasons.append(f"{cell.label}: MemoryError (over the {limits.memory_gib:g} GiB memory limit)")
+        elif record is not None and record.status == "fail" and record.error not in verdicts.CONSEQUENTIAL_ERRORS:
+            reasons.append(f"{cell.label}: {record.error}")
+    if outcome.timed_out:
+        reasons.append(f"stopped at the {limits.wall_s:g} s limit for a whole notebook")
+    elif not report.finished:
+        where = f" after {last_run.label}" if last_run else " before its first cell"
+        reasons.append(f"the notebook's process ended early{where} (an exit call, a crash or a limit); "
+                       "later cells did not run")
+    return reasons
+
+
+def grade_one(path: Path, name: str, releases: list[submissions.Release], sandbox: Sandbox) -> dict:
+    """Grade one file; always returns a row (0 points and a reason when it cannot be graded)."""
+    row = {"submission": name, "sha256": "", "your_name": "", "your_partner_name": "", "assignment": "",
+           "points": 0.0, "max_points": 0.0, "flags": [], "reason": ""}
+    try:
+        row["sha256"] = _sha256(path)
+        notebook = submissions.read_submission(path)
+    except submissions.Unreadable as error:
+        row["reason"] = str(error)
+        return row
+    except OSError as error:
+        row["reason"] = f"could not read the file ({type(error).__name__})"
+        return row
+    release = submissions.identify(notebook, releases)
+    if release is None:
+        row["reason"] = "not a notebook of this course (no cell of any released notebook found)"
+        return row
+    row.update(assignment=release.assignment, max_points=release.max_points)
+    try:
+        restoration = repair.restore(notebook, release.notebook)
+    except Exception as error:  # noqa: BLE001 - a row, not a crash
+        row["reason"] = f"could not align with the release version ({type(error).__name__})"
+        return row
+    row["your_name"], row["your_partner_name"] = submissions.pair_names(restoration.notebook)
+    cells = submissions.plan(restoration.notebook, release)
+    imports = submissions.trusted_imports(release)
+    payload = {"cells": [{"index": c.index, "kind": c.kind, "source": c.source} for c in cells],
+               "cell_timeout": sandbox.limits.cell_s, "trusted_imports": imports,
+               "preimport": sorted({module for _, module, _ in imports})}
+    key = verdicts.new_key()
+    outcome = sandbox.run([sys.executable, "-I", str(RUNNER)], runner_env(), stdin=json.dumps(payload).encode(),
+                          secret=key)
+    report = verdicts.parse(outcome.report, key)
+    row["points"] = float(sum(c.points for c in cells if c.kind == "test"
+                              and (r := report.outcome(c.index)) is not None and r.status == "pass"))
+    flags = sorted(set(tampering.scan([c.source for c in cells if c.own])) | report.flags)
+    row["flags"] = flags
+    reasons = [f"FLAGGED for review: {', '.join(flags)}"] if flags else []
+    if restoration.summary():
+        reasons.append(restoration.summary())
+    row["reason"] = "; ".join(reasons + _reasons_for(cells, report, outcome, sandbox.limits))
+    if not report.cells and outcome.stderr_head and os.environ.get("RNNLAB_GRADE_DEBUG"):
+        print(reports.safe_text(outcome.stderr_head.decode(errors="replace"), 2000), file=sys.stderr)
+    return row
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def submitted_files(folder: Path) -> list[Path]:
+    """Every file under ``folder`` (links included, to be refused with a reason), never following
+    links into other folders; Jupyter's checkpoints are skipped."""
+    found = []
+    for directory, subdirs, files in os.walk(folder, followlinks=False):
+        subdirs[:] = sorted(d for d in subdirs if d != ".ipynb_checkpoints")
+        found += [Path(directory) / f for f in sorted(files)]
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="rnnlab-grade", description=__doc__.splitlines()[0])
+    parser.add_argument("submissions", type=Path, help="folder of submitted files (searched recursively)")
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="course root (notebooks/, solutions/)")
+    parser.add_argument("--out", type=Path, default=Path("grades.csv"))
+    parser.add_argument("--wall", type=float, default=Limits.wall_s, help="seconds per submission")
+    parser.add_argument("--cell-timeout", type=float, default=Limits.cell_s, help="seconds per cell")
+    parser.add_argument("--memory-gib", type=float, default=Limits.memory_gib)
+    parser.add_argument("--processes", type=int, default=Limits.processes, help="processes and threads per sandbox")
+    parser.add_argument("--resume", action="store_true", help="keep the CSV's rows and skip files already graded")
+    parser.add_argument("--unsafe-no-sandbox", action="store_true",
+                        help="run submissions WITHOUT isolation (only if you trust every one of them)")
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+    if not (root / "notebooks").is_dir():
+        print(f"No notebooks/ in {root}: run `make release` first.", file=sys.stderr)
+        return 2
+    files = submitted_files(args.submissions)
+    if not files:
+        print(f"No files under {args.submissions}.", file=sys.stderr)
+        return 2
+    limits = Limits(args.wall, args.cell_timeout, args.memory_gib, args.processes)
+    sandbox = Sandbox(readable_paths(), limits, unsafe=args.unsafe_no_sandbox)
+    try:
+        sandbox.check()
+    except SandboxUnavailable as error:
+        print(f"Refusing to run untrusted submissions: {error}", file=sys.stderr)
+        return 2
+    releases = submissions.load_releases(root)
+    grades = reports.GradesFile(args.out, sorted({r.assignment for r in releases}), resume=args.resume)
+    mode = "WITHOUT a sandbox (--unsafe-no-sandbox)" if sandbox.unsafe else "in a bubblewrap sandbox each"
+    print(f"grading {len(files)} files {mode}", flush=True)
+    for path in files:
+        name = str(path.relative_to(args.submissions))
+        if args.resume and path.is_file() and not path.is_symlink() and grades.done(name, _sha256(path)):
+            continue
+        started = time.perf_counter()
+        row = grade_one(path, name, releases, sandbox)
+        grades.add(row)
+        print(f"  {reports.safe_text(name, 80)}: {row['points']:g}/{row['max_points']:g} "
+              f"in {time.perf_counter() - started:.0f} s"
+              + (f"  ({reports.safe_text(row['reason'], 300)})" if row["reason"] else ""), flush=True)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,237 @@
+"""An untrusted submitted file: read it within bounds, find its release, and plan its run.
+
+Everything here runs outside the sandbox on bytes a student chose, so every step is bounded:
+the file's size, the number and size of its cells, the JSON's nesting; outputs are dropped
+unread. A file that is not a well-formed notebook raises ``Unreadable`` with a reason the CSV
+can show (the reason never quotes the file).
+
+The run plan lists the code cells in order with who wrote them:
+
+* ``test``: an autograded test cell; its source is the instructor's, hidden tests included,
+  taken from ``solutions/`` whatever the submission holds in that cell;
+* ``instructor``: another locked code cell, taken from the release;
+* ``student``: an answer cell, or any cell the student added or could edit.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from .repair import defined_names, nbgrader_meta, requested_names
+
+MAX_BYTES = 20 * 2**20
+MAX_CELLS = 1000
+MAX_CELL_CHARS = 200_000
+CELL_TYPES = {"code", "markdown", "raw"}
+NBGRADER_KEYS = {"grade": bool, "solution": bool, "locked": bool, "grade_id": str, "points": (int, float),
+                 "schema_version": int, "task": bool}
+GRADE_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
+HIDDEN_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) HIDDEN TESTS[ \t]*\n?", re.M)
+
+
+class Unreadable(Exception):
+    """The file cannot be graded; ``str(error)`` is the reason for the CSV."""
+
+
+def points(notebook) -> tuple[float, float]:
+    """(autograded points, manually graded points) of a notebook's graded cells."""
+    auto = manual = 0.0
+    for cell in notebook.cells:
+        meta = nbgrader_meta(cell)
+        if meta.get("grade"):
+            if meta.get("solution"):
+                manual += meta.get("points", 0)
+            else:
+                auto += meta.get("points", 0)
+    return auto, manual
+
+
+def _text(value, what: str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(part, str) for part in value):
+        return "".join(value)
+    raise Unreadable(f"malformed notebook: {what} is not text")
+
+
+def _clean_nbgrader(meta) -> dict | None:
+    if not isinstance(meta, dict):
+        return None
+    clean = {k: v for k, v in meta.items() if k in NBGRADER_KEYS and isinstance(v, NBGRADER_KEYS[k])}
+    if "grade_id" in clean and not GRADE_ID.fullmatch(clean["grade_id"]):
+        return None
+    return clean or None
+
+
+def read_submission(path: Path) -> nbformat.NotebookNode:
+    """The submitted notebook's cells (sources, cell types, nbgrader metadata and tags only)."""
+    info = path.lstat()
+    if not stat.S_ISREG(info.st_mode):
+        raise Unreadable("not a regular file (a link or a device): submit the downloaded .ipynb itself")
+    if info.st_size == 0:
+        raise Unreadable("empty file: re-download the .ipynb and submit it again")
+    if info.st_size > MAX_BYTES:
+        raise Unreadable(f"larger than {MAX_BYTES // 2**20} MB: clear the outputs (Edit > Clear all outputs) "
+                         "and submit again")
+    try:
+        document = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError):
+        raise Unreadable("not a readable notebook (not JSON text): re-download the .ipynb") from None
+    if not isinstance(document, dict) or not isinstance(document.get("cells"), list):
+        raise Unreadable("not a Jupyter notebook (no list of cells): re-download the .ipynb")
+    cells = document["cells"]
+    if len(cells) > MAX_CELLS:
+        raise Unreadable(f"more than {MAX_CELLS} cells: not a notebook of this course")
+    notebook = nbformat.v4.new_notebook()
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") not in CELL_TYPES:
+            raise Unreadable(f"malformed notebook: cell {number} has no valid cell_type")
+        source = _text(cell.get("source", ""), f"the source of cell {number}")
+        if len(source) > MAX_CELL_CHARS:
+            raise Unreadable(f"cell {number} holds more than {MAX_CELL_CHARS:,} characters")
+        metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+        kept = {}
+        if (nbgrader := _clean_nbgrader(metadata.get("nbgrader"))) is not None:
+            kept["nbgrader"] = nbgrader
+        tags = metadata.get("tags")
+        if isinstance(tags, list) and all(isinstance(t, str) and len(t) < 100 for t in tags[:20]):
+            kept["tags"] = tags[:20]
+        make = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell,
+                "raw": nbformat.v4.new_raw_cell}[cell["cell_type"]]
+        notebook.cells.append(make(source, metadata=kept))
+    return notebook
+
+
+@dataclass(frozen=True)
+class Release:
+    """One assignment's student version (the release) and instructor version (the solution)."""
+
+    assignment: str
+    name: str
+    notebook: nbformat.NotebookNode
+    solution: nbformat.NotebookNode
+    max_points: float
+
+
+def load_releases(root: Path) -> list[Release]:
+    """Every notebooks/<assignment>/<name>.ipynb with its solutions/ twin and autograded points."""
+    releases = []
+    for path in sorted((root / "notebooks").glob("*/*.ipynb")):
+        solution = root / "solutions" / path.parent.name / path.name
+        if not solution.exists():
+            raise FileNotFoundError(f"{path} has no instructor version at {solution}")
+        notebook = nbformat.read(path, as_version=4)
+        releases.append(Release(path.parent.name, path.stem, notebook, nbformat.read(solution, as_version=4),
+                                points(notebook)[0]))
+    return releases
+
+
+def identify(notebook, releases: list[Release]) -> Release | None:
+    """The release whose locked cells appear most often, verbatim, in ``notebook``."""
+    sources = {cell.source.strip() for cell in notebook.cells}
+    best, best_hits = None, 1
+    for release in releases:
+        hits = sum(1 for c in release.notebook.cells
+                   if nbgrader_meta(c).get("locked") and c.source.strip() in sources)
+        if hits > best_hits:
+            best, best_hits = release, hits
+    return best
+
+
+def pair_names(notebook) -> tuple[str, str]:
+    """``your_name`` and ``your_partner_name`` assigned as string literals (the last assignment
+    in any code cell wins, so a pair cell that lost its metadata still counts)."""
+    names = {"your_name": "", "your_partner_name": ""}
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) \
+                    and isinstance(node.value.value, str):
+                for target in node.targets:
+                    if isinstance(target, ast.Name) and target.id in names:
+                        names[target.id] = node.value.value.strip()
+    return names["your_name"], names["your_partner_name"]
+
+
+def _imports(source: str) -> list[tuple[str, str, str | None]]:
+    """(bound name, module, attribute or None) for each top-level import in ``source``."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    bound = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    bound.append((alias.asname, alias.name, None))
+                else:
+                    root = alias.name.split(".")[0]
+                    bound.append((root, root, None))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            bound += [(a.asname or a.name, node.module, a.name) for a in node.names if a.name != "*"]
+    return bound
+
+
+@dataclass
+class PlannedCell:
+    index: int        # position among the submission's cells (0-based)
+    kind: str         # test | instructor | student
+    source: str
+    label: str        # grade_id, or "cell N"
+    points: float     # autograded points (tests only)
+    own: bool         # written by the student (scanned for tampering)
+
+
+def plan(notebook, release: Release) -> list[PlannedCell]:
+    """The code cells of a repaired submission, each with the source that will run."""
+    tests = {nbgrader_meta(c).get("grade_id"): HIDDEN_MARKERS.sub("", c.source) for c in release.solution.cells
+             if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")}
+    locked = {nbgrader_meta(c).get("grade_id"): c.source for c in release.notebook.cells
+              if nbgrader_meta(c).get("locked") and not nbgrader_meta(c).get("solution")}
+    course_sources = {c.source.strip() for c in release.notebook.cells}
+    planned = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        meta, label = nbgrader_meta(cell), f"cell {index + 1}"
+        grade_id = meta.get("grade_id")
+        if meta.get("grade") and not meta.get("solution") and grade_id in tests:
+            planned.append(PlannedCell(index, "test", tests[grade_id], grade_id, float(meta.get("points", 0)), False))
+        elif meta.get("locked") and not meta.get("solution") and grade_id in locked:
+            planned.append(PlannedCell(index, "instructor", locked[grade_id], grade_id, 0.0, False))
+        else:
+            own = cell.source.strip() not in course_sources
+            planned.append(PlannedCell(index, "student", cell.source, grade_id or label, 0.0, own))
+    return planned
+
+
+def trusted_imports(release: Release) -> list[tuple[str, str, str | None]]:
+    """Names the course's own cells bind by import, except those an answer cell must define:
+    the runner binds them again before every test, so a submission cannot swap ``check_pair``
+    or ``np`` for a fake (and a deleted import cell does not cost the tests)."""
+    answers: set[str] = set()
+    for cell in release.notebook.cells:
+        if nbgrader_meta(cell).get("solution"):
+            answers |= requested_names(cell.source)
+    for cell in release.solution.cells:
+        if nbgrader_meta(cell).get("solution"):
+            answers |= defined_names(cell.source)
+    bindings = {}
+    for cell in [*release.notebook.cells, *release.solution.cells]:
+        if cell.cell_type == "code" and not nbgrader_meta(cell).get("solution"):
+            for name, module, attribute in _imports(HIDDEN_MARKERS.sub("", cell.source)):
+                if name not in answers:
+                    bindings.setdefault(name, (name, module, attribute))
+    return sorted(bindings.values())
