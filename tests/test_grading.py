@@ -48,7 +48,7 @@ TEST_SQUARE_VISIBLE = 'assert math.isclose(square(3), 9), "square(3) should be 9
 TEST_SQUARE_HIDDEN = "assert math.isclose(square(-1.5), 2.25)\nassert isinstance(square(2), int)\n"
 ADD = "def add(a, b):\n    return a + b"
 TEST_ADD_VISIBLE = 'assert add(2, 3) == 5, "add(2, 3) should be 5"\n'
-TEST_ADD_HIDDEN = "assert add(-7, 7) == 0 and add(0.5, 0.25) == 0.75\n"
+TEST_ADD_HIDDEN = "expected = 0.75\nassert add(0.5, 0.25) == expected\n"
 
 
 def hidden(text):
@@ -123,13 +123,35 @@ get_ipython().ast_transformers.append(WrapInTry())'''
 EXCEPTHOOK = '''import sys
 sys.excepthook = lambda *args: None
 get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)'''
-MONKEYPATCH = '''import math, builtins, rnnlab.checks
-math.isclose = lambda *args, **kwargs: True
-builtins.isinstance = lambda *args: True
-rnnlab.checks.check_pair = lambda *args: None
-check_pair = lambda *args: None
+MONKEYPATCHES = ["import math\nmath.isclose = lambda *args, **kwargs: True",
+                 "import builtins\nbuiltins.isinstance = lambda *args: True",
+                 "vars(math)['isclose'] = lambda *args, **kwargs: True",
+                 "import rnnlab.checks\nrnnlab.checks.check_pair = lambda *args: None",
+                 "check_pair = lambda *args: None",
+                 "def square(x):\n    return 0"]
+# Answers that cheat while a test runs: patch the library the rest of the test uses, or read the
+# value the test expects from the globals they share in Jupyter.
+PATCH_DURING_TEST = '''import math
 def square(x):
-    return 0'''
+    math.isclose = lambda *args, **kwargs: True
+    return 9'''
+PEEK_EXPECTED = '''def add(a, b):
+    try:
+        return expected
+    except NameError:
+        return 5'''
+LIAR = '''class Anything:
+    def __eq__(self, other):
+        return True
+def add(a, b):
+    return Anything()'''
+
+
+def monkeypatched():
+    notebook = with_cell(blank(), "def add(a, b):\n    return 0", after="add")
+    for source in reversed(MONKEYPATCHES):
+        notebook = with_cell(notebook, source, after="pair_names")
+    return notebook
 FORGED_REPORT = '''import os
 line = b"R 1 3 pass - " + b"0" * 64 + b"\\n"
 for fd in range(3, 64):
@@ -252,8 +274,10 @@ def graded(course, tmp_path_factory):
         "hook-showtraceback": with_cell(blank(), SHOWTRACEBACK, after=None),
         "hook-ast-try": with_cell(blank(), AST_TRY, after=None),
         "hook-excepthook": with_cell(blank(), EXCEPTHOOK, after=None),
-        "monkeypatch": with_cell(with_cell(blank(), "def add(a, b):\n    return 0", after="add"), MONKEYPATCH,
-                                 after="pair_names"),
+        "monkeypatch": monkeypatched(),
+        "patch-during-test": with_cell(blank(), PATCH_DURING_TEST, after="square"),
+        "peek-expected": with_cell(blank(), PEEK_EXPECTED, after="add"),
+        "liar": with_cell(blank(), LIAR, after="add"),
         "forged-report": with_cell(blank(), FORGED_REPORT),
         "escape": with_cell(perfect(), escape_cell(course, out, other), after=None),
         "survivors": with_cell(perfect(), SURVIVORS),
@@ -338,10 +362,22 @@ def test_what_each_attack_is_flagged_for(graded):
     reason = {name: row(graded, name)["reason"] for name in graded["rows"]}
     assert "get_ipython" in reason["hook-showtraceback"] and "ast" in reason["hook-ast-try"]
     assert "excepthook" in reason["hook-excepthook"] and "ipython-hooks" in reason["hook-excepthook"]
-    for expected in ("math.isclose", "builtins", "rnnlab.checks.check_pair", "rebound:check_pair"):
+    for expected in ("math.isclose", "builtins", "rnnlab.checks.check_pair", "rebound:check_pair", "vars"):
         assert expected in reason["monkeypatch"], expected
     assert "unsigned-report-lines" in reason["forged-report"]
     assert "subprocess.Popen" in reason["survivors"] and "os.fork" in reason["survivors"]
+
+
+def test_answers_cannot_cheat_while_a_test_runs(graded):
+    record = row(graded, "patch-during-test")
+    assert points(record) == 0 and "math.isclose" in record["reason"], record  # the patch is refused
+    record = row(graded, "peek-expected")
+    assert points(record) == 0 and record["flagged"] == "", record  # the test's `expected` is not the answer's
+
+
+def test_what_stays_possible_is_flagged(graded):
+    record = row(graded, "liar")  # an object equal to everything passes an `==` test: a person must look
+    assert points(record) == 2 and "__eq__" in record["reason"] and record["flagged"] == "FLAGGED", record
 
 
 def test_nothing_outside_the_sandbox_is_visible_or_writable(graded):
@@ -560,3 +596,8 @@ def _processes_of(uid: int) -> list[str]:
         if int(text.split("\nUid:", 1)[1].split()[0]) == uid:
             found.append(text.split("\n", 1)[0])
     return found
+
+
+def test_tampering_scan_sees_special_methods():
+    assert tampering.reaches("class A:\n    def __eq__(self, other):\n        return True") == {"__eq__"}
+    assert tampering.reaches("class Net(nn.Module):\n    def __init__(self):\n        super().__init__()") == set()

@@ -22,6 +22,7 @@ from . import repair, reports, runner, submissions, tampering, verdicts
 from .sandbox import Limits, Sandbox, SandboxUnavailable
 
 RUNNER = Path(runner.__file__).resolve()
+DEBUG = "RNNLAB_GRADE_DEBUG"  # set: the runner's stderr (tracebacks of course cells) is printed here
 
 
 def readable_paths() -> list[Path]:
@@ -95,9 +96,9 @@ def grade_one(path: Path, name: str, releases: list[submissions.Release], sandbo
     row["your_name"], row["your_partner_name"] = submissions.pair_names(restoration.notebook)
     cells = submissions.plan(restoration.notebook, release)
     imports = submissions.trusted_imports(release)
-    payload = {"cells": [{"index": c.index, "kind": c.kind, "source": c.source} for c in cells],
+    payload = {"cells": [{"index": c.index, "kind": c.kind, "source": c.source, "defines": c.defines} for c in cells],
                "cell_timeout": sandbox.limits.cell_s, "trusted_imports": imports,
-               "preimport": sorted({module for _, module, _ in imports})}
+               "preimport": sorted({module for _, module, _ in imports}), "debug": bool(os.environ.get(DEBUG))}
     key = verdicts.new_key()
     outcome = sandbox.run([sys.executable, "-I", str(RUNNER)], runner_env(), stdin=json.dumps(payload).encode(),
                           secret=key)
@@ -110,7 +111,7 @@ def grade_one(path: Path, name: str, releases: list[submissions.Release], sandbo
     if restoration.summary():
         reasons.append(restoration.summary())
     row["reason"] = "; ".join(reasons + _reasons_for(cells, report, outcome, sandbox.limits))
-    if not report.cells and outcome.stderr_head and os.environ.get("RNNLAB_GRADE_DEBUG"):
+    if outcome.stderr_head and os.environ.get(DEBUG):
         print(reports.safe_text(outcome.stderr_head.decode(errors="replace"), 2000), file=sys.stderr)
     return row
 

@@ -37,11 +37,12 @@ WATCHED_MODULES_EXACT = {"numpy", "numpy.testing", "numpy.linalg", "numpy.random
                          "torch.nn.functional", "torch.testing", "torch.linalg", "torch.autograd", "math",
                          "re", "json", "random"}
 TRUSTED_CLASS_ROOTS = ("torch", "numpy", "rnnlab", "builtins")
-DENIED_EVENTS = {"gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys._current_frames",
-                 "sys.settrace", "sys.setprofile", "sys._getframemodulename"}
-FLAGGED_EVENTS = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
+DENIED_EVENTS = frozenset({"gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys._current_frames",
+                 "sys.settrace", "sys.setprofile", "sys._getframemodulename"})
+FLAGGED_EVENTS = frozenset({"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
                   "os.kill", "os.killpg", "signal.pthread_kill", "sqlite3.connect", "socket.connect", "socket.bind",
-                  "sys.addaudithook", "resource.setrlimit", "resource.prlimit", "pty.spawn", "os.symlink", "os.link"}
+                  "sys.addaudithook", "resource.setrlimit", "resource.prlimit", "pty.spawn", "os.symlink", "os.link"})
+TRANSIENT_BUILTINS = frozenset({"_", "__", "___", "exit", "quit", "get_ipython", "display"})
 ERROR_NAME = None  # compiled in main()
 
 
@@ -87,6 +88,7 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
     # Everything the notebook's tests lean on is imported before any submission code runs.
     import builtins
     import importlib
+    import types
 
     os.environ.setdefault("MPLBACKEND", "Agg")
     for name in ("numpy", "torch", "matplotlib", "matplotlib.pyplot", "tqdm", "tqdm.auto", *plan["preimport"]):
@@ -126,50 +128,88 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
     builtins_snapshot = dict(vars(builtins))
     watched = {name: module for name, module in sys.modules.items()
                if module is not None and (name in WATCHED_MODULES_EXACT or name.split(".")[0] == "rnnlab")}
+    watched["builtins"] = builtins
     module_snapshot = {name: {k: v for k, v in vars(module).items()
                               if callable(v) or type(v).__name__ == "module"} for name, module in watched.items()}
-    meta_path, path_hooks = list(sys.meta_path), list(sys.path_hooks)
+    meta_path, path_hooks, modules = list(sys.meta_path), list(sys.path_hooks), sys.modules
     library_prefixes = tuple({os.path.dirname(os.path.dirname(m.__file__)) + os.sep for m in watched.values()
                               if getattr(m, "__file__", None) and "site-packages" in m.__file__})
     stdout, stderr = sys.stdout, sys.stderr
 
     flags: set[str] = set()
-    active = [False]  # True while submission code (or a test calling it) runs
 
-    def audit(event, args, isinstance=isinstance, type=type, getattr=getattr, str=str, bytes=bytes,
-              fsdecode=os.fsdecode, realpath=os.path.realpath, getframe=sys._getframe):
-        # Builtins and helpers are bound here, before any submission code: patching them cannot blind the hook.
-        if not active[0]:
-            return
-        if event in DENIED_EVENTS or event.startswith("ctypes."):
+    def rewraps(new, old, function=types.FunctionType, type_of=type, str_type=str):
+        """Whether ``new`` is ``old`` wrapped only by library code (torch wraps some of its own
+        functions on first use); a wrapper written in a cell, or anything but a plain function, is
+        not. Only plain functions are looked into, so no submission-defined attribute code runs."""
+        for _ in range(8):
+            if new is old:
+                return True
+            if type_of(new) is not function:
+                return False
+            filename = new.__code__.co_filename
+            if type_of(filename) is not str_type or not filename.startswith(library_prefixes):
+                return False
+            new = new.__dict__.get("__wrapped__")
+        return False
+
+    class GuardedModule(types.ModuleType):
+        """While submission code runs, a library function cannot be replaced (``math.isclose = ...``
+        inside an answer that a test calls would otherwise stay in force for the rest of the test)."""
+
+        def __setattr__(self, name, value):
+            original = snapshot_of.get(self.__name__, {}).get(name, value) if type(name) is str else value
+            if original is not value and not rewraps(value, original):
+                flags.add(f"{self.__name__}.{name}" if len(self.__name__) + len(name) < 70 else "library-function")
+                raise PermissionError(f"replacing {self.__name__}.{name} is not allowed while grading")
+            super().__setattr__(name, value)
+
+        def __delattr__(self, name):
+            if type(name) is str and name in snapshot_of.get(self.__name__, {}):
+                flags.add(f"{self.__name__}.{name}" if len(self.__name__) + len(name) < 70 else "library-function")
+                raise PermissionError(f"deleting {self.__name__}.{name} is not allowed while grading")
+            super().__delattr__(name)
+
+    snapshot_of = {module.__name__: module_snapshot[name] for name, module in watched.items()}
+
+    def audit(event, args, isinstance=isinstance, type_of=type, str_type=str, bytes_type=bytes,
+              function=types.FunctionType, module_of_type=type.__dict__["__module__"].__get__,
+              fsdecode=os.fsdecode, realpath=os.path.realpath, getframe=sys._getframe, denied=DENIED_EVENTS,
+              flagged=FLAGGED_EVENTS, trusted=TRUSTED_CLASS_ROOTS, is_cell_frame=_is_cell_frame):
+        # Installed after the course's imports and never disarmed. Everything it uses is bound here,
+        # before any submission code, and it touches submission objects only through slots that
+        # run no submission code, so patching builtins or this module's globals cannot blind it.
+        if event in denied or event.startswith("ctypes."):
             flags.add(event)
             raise PermissionError(f"{event} is not allowed while grading")
-        if event == "open" and args and isinstance(args[0], (str, bytes)):
+        if event == "open" and args and type_of(args[0]) in (str_type, bytes_type):
             path = fsdecode(args[0])
             for candidate in (path, realpath(path)):
                 if candidate.rstrip("/").rsplit("/", 1)[-1] in ("mem", "environ", "syscall", "pagemap"):
                     flags.add("open:/proc/mem")
                     raise PermissionError("reading process memory is not allowed while grading")
             return
-        if event == "object.__setattr__" and args:
-            target, name = args[0], args[1] if len(args) > 1 else ""
-            if type(target).__name__ == "function" and name in ("__code__", "__defaults__", "__kwdefaults__"):
-                module = getattr(target, "__module__", "") or ""
-                if module.split(".")[0] in TRUSTED_CLASS_ROOTS:
+        if event == "object.__setattr__" and len(args) > 1:
+            target, name = args[0], args[1]
+            if type_of(target) is function and name in ("__code__", "__defaults__", "__kwdefaults__"):
+                module = target.__module__
+                if type_of(module) is str_type and module.split(".")[0] in trusted:
                     flags.add("patched-library-function")
                     raise PermissionError("rewriting a library function is not allowed while grading")
-            elif isinstance(target, type) and (getattr(target, "__module__", "") or "").split(".")[0] in TRUSTED_CLASS_ROOTS:
-                caller = getframe(1)
-                while caller is not None and caller.f_code.co_filename.endswith(("runner.py",)):
-                    caller = caller.f_back
-                if caller is not None and _is_cell_frame(caller):
+            elif isinstance(target, type):
+                module = module_of_type(target)
+                if type_of(module) is str_type and module.split(".")[0] in trusted and is_cell_frame(getframe(1)):
                     flags.add("patched-library-class")
                     raise PermissionError("patching a library class is not allowed while grading")
             return
-        if event in FLAGGED_EVENTS:
+        if event in ("compile", "code.__new__") and len(args) > 1 and type_of(args[1]) in (str_type, bytes_type):
+            if fsdecode(args[1]).startswith(library_prefixes) and is_cell_frame(getframe(1)):
+                flags.add("code-in-library-name")
+                raise PermissionError("compiling code under a library's file name is not allowed while grading")
+            return
+        if event in flagged:
             flags.add(event)
 
-    sys.addaudithook(audit)
 
     seq = [0]
 
@@ -184,15 +224,26 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
             emit("F", token if token_ok(token) else "unnamed")
             sent.add(token)
 
-    def guard() -> None:
-        """Put back what submission code may have replaced; flag what had changed."""
+    def guard(type_of=type, str_type=str, list_type=list, getattr=getattr, setattr=setattr, len=len) -> None:
+        """Put back what submission code may have replaced; flag what had changed. Compares by
+        identity and writes through plain dicts and attributes, so no submission-defined method
+        (``__eq__``, ``__hash__``, a list subclass) runs here."""
         for name, hook in hooks.items():
             if getattr(sys, name) is not hook:
                 setattr(sys, name, hook)
                 flags.add(f"sys.{name}")
+        if sys.modules is not modules:
+            sys.modules = modules
+            flags.add("sys.modules")
+        for attribute, original in (("meta_path", meta_path), ("path_hooks", path_hooks)):
+            current = getattr(sys, attribute)
+            if (type_of(current) is not list_type or len(current) != len(original)
+                    or any(a is not b for a, b in zip(current, original))):
+                setattr(sys, attribute, list_type(original))
+                flags.add("import-hooks")
         current = vars(builtins)
-        for name in set(current) - set(builtins_snapshot):
-            if name not in ("_", "__", "___"):
+        for name in list_type(current):
+            if type_of(name) is str_type and name not in builtins_snapshot and name not in TRANSIENT_BUILTINS:
                 del current[name]
                 flags.add("builtins")
         for name, value in builtins_snapshot.items():
@@ -200,21 +251,17 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
                 current[name] = value
                 flags.add("builtins")
         for name, module in watched.items():
-            if sys.modules.get(name) is not module:
-                sys.modules[name] = module
+            if modules.get(name) is not module:
+                modules[name] = module
                 flags.add(f"sys.modules[{name}]")
             attributes = vars(module)
             for attribute, value in module_snapshot[name].items():
                 replacement = attributes.get(attribute, None)
                 if replacement is not value:
                     attributes[attribute] = value  # always put back; flag unless a library wrapped its own
-                    origin = getattr(getattr(replacement, "__code__", None), "co_filename", "")
-                    if not origin.startswith(library_prefixes):
+                    if not rewraps(replacement, value):
                         flags.add(f"{name}.{attribute}" if len(name) + len(attribute) < 70 else "library-function")
-        if sys.meta_path != meta_path or sys.path_hooks != path_hooks:
-            sys.meta_path[:], sys.path_hooks[:] = meta_path, path_hooks
-            flags.add("import-hooks")
-        for name, value in expected_names.items():
+        for name, value in [*expected_names.items(), *course_names.items()]:
             if name in namespace and namespace[name] is not value:
                 flags.add(f"rebound:{name}")
             namespace[name] = value
@@ -232,33 +279,59 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
         raise CellTimeout()
 
     cell_s = float(plan["cell_timeout"])
+    debug = bool(plan.get("debug"))  # tracebacks of course cells to stderr (the grader's RNNLAB_GRADE_DEBUG)
+    import traceback
+
+    course_names: dict[str, object] = {}
+    test_names: dict[str, object] = {}
+    type_of, is_instance = type, isinstance
     guard()
+    for module in watched.values():  # armed from here on, never disarmed
+        if type(module) is types.ModuleType:
+            try:
+                module.__class__ = GuardedModule
+            except TypeError:
+                pass
+    sys.addaudithook(audit)
     for step in plan["cells"]:
         index, kind, source = step["index"], step["kind"], step["source"]
         signal.signal(signal.SIGALRM, on_alarm)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
         status, error = "pass", "-"
         started = monotonic()
-        active[0] = True
         try:
             setitimer(signal.ITIMER_REAL, cell_s)
             if kind == "student":
                 result = shell.run_cell(source, store_history=False, silent=True)
                 failure = result.error_in_exec or result.error_before_exec
-                if isinstance(failure, CellTimeout):
+                if is_instance(failure, CellTimeout):
                     status, error = "timeout", "CellTimeout"
                 elif failure is not None:
-                    status, error = "fail", type(failure).__name__
+                    status, error = "fail", type_of(failure).__name__
+            elif kind == "test":
+                # Tests run in their own globals: the notebook's names plus what earlier tests defined
+                # (helpers, references). What a test computes (expected values) is invisible to the
+                # answers it calls, whose globals are the notebook's.
+                test_globals = {**namespace, **test_names}
+                try:
+                    exec(compile(source, f"{CELL_PREFIX}{index}>", "exec"), test_globals)  # noqa: S102
+                finally:
+                    test_names.update({k: v for k, v in test_globals.items()
+                                       if type_of(k) is str and (k not in namespace or namespace[k] is not v)})
             else:
-                exec(compile(source, f"{CELL_PREFIX}{index}>", "exec"), namespace)  # noqa: S102 - instructor code
+                exec(compile(source, f"{CELL_PREFIX}{index}>", "exec"), namespace)  # noqa: S102 - course code
         except CellTimeout:
             status, error = "timeout", "CellTimeout"
         except BaseException as failure:  # noqa: BLE001 - every way a test can fail is a fail
-            status, error = "fail", type(failure).__name__
+            status, error = "fail", type_of(failure).__name__
+            if debug:
+                traceback.print_exc()
         finally:
             setitimer(signal.ITIMER_REAL, 0)
-            active[0] = False
         guard()  # before any of this runner's own code runs again, and before the next test
+        for name in step.get("defines", ()):  # functions, classes and imports of the course's own cells
+            if name in namespace:
+                course_names[name] = namespace[name]
         if status == "fail" and monotonic() - started >= cell_s * 0.999:
             status, error = "timeout", "CellTimeout"  # the submission's own handler swallowed the alarm
         emit("R", f"{index} {status} {error if ERROR_NAME.fullmatch(error) else 'Error'}")

@@ -192,6 +192,30 @@ class PlannedCell:
     label: str        # grade_id, or "cell N"
     points: float     # autograded points (tests only)
     own: bool         # written by the student (scanned for tampering)
+    defines: tuple[str, ...] = ()  # course cells: functions, classes and imports the runner keeps as they were
+
+
+def answer_names(release: Release) -> set[str]:
+    """Every name an answer cell asks for or the solution defines (``rnn_forward``, ``your_name``)."""
+    names: set[str] = set()
+    for cell in release.notebook.cells:
+        if nbgrader_meta(cell).get("solution"):
+            names |= requested_names(cell.source)
+    for cell in release.solution.cells:
+        if nbgrader_meta(cell).get("solution"):
+            names |= defined_names(cell.source)
+    return names
+
+
+def _course_definitions(source: str, answers: set[str]) -> tuple[str, ...]:
+    """Top-level functions, classes and imports of a course cell, except answers."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return ()
+    names = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    names |= {name for name, _, _ in _imports(source)}
+    return tuple(sorted(names - answers))
 
 
 def plan(notebook, release: Release) -> list[PlannedCell]:
@@ -201,6 +225,7 @@ def plan(notebook, release: Release) -> list[PlannedCell]:
     locked = {nbgrader_meta(c).get("grade_id"): c.source for c in release.notebook.cells
               if nbgrader_meta(c).get("locked") and not nbgrader_meta(c).get("solution")}
     course_sources = {c.source.strip() for c in release.notebook.cells}
+    answers = answer_names(release)
     planned = []
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
@@ -210,10 +235,12 @@ def plan(notebook, release: Release) -> list[PlannedCell]:
         if meta.get("grade") and not meta.get("solution") and grade_id in tests:
             planned.append(PlannedCell(index, "test", tests[grade_id], grade_id, float(meta.get("points", 0)), False))
         elif meta.get("locked") and not meta.get("solution") and grade_id in locked:
-            planned.append(PlannedCell(index, "instructor", locked[grade_id], grade_id, 0.0, False))
+            planned.append(PlannedCell(index, "instructor", locked[grade_id], grade_id, 0.0, False,
+                                       _course_definitions(locked[grade_id], answers)))
         else:
-            own = cell.source.strip() not in course_sources
-            planned.append(PlannedCell(index, "student", cell.source, grade_id or label, 0.0, own))
+            own = cell.source.strip() not in course_sources or bool(meta.get("solution"))
+            defines = () if own else _course_definitions(cell.source, answers)
+            planned.append(PlannedCell(index, "student", cell.source, grade_id or label, 0.0, own, defines))
     return planned
 
 
@@ -221,13 +248,7 @@ def trusted_imports(release: Release) -> list[tuple[str, str, str | None]]:
     """Names the course's own cells bind by import, except those an answer cell must define:
     the runner binds them again before every test, so a submission cannot swap ``check_pair``
     or ``np`` for a fake (and a deleted import cell does not cost the tests)."""
-    answers: set[str] = set()
-    for cell in release.notebook.cells:
-        if nbgrader_meta(cell).get("solution"):
-            answers |= requested_names(cell.source)
-    for cell in release.solution.cells:
-        if nbgrader_meta(cell).get("solution"):
-            answers |= defined_names(cell.source)
+    answers = answer_names(release)
     bindings = {}
     for cell in [*release.notebook.cells, *release.solution.cells]:
         if cell.cell_type == "code" and not nbgrader_meta(cell).get("solution"):

@@ -18,7 +18,7 @@ import ast
 MODULES = {"gc", "ctypes", "inspect", "sqlite3", "subprocess", "multiprocessing", "threading", "_thread",
            "concurrent", "signal", "atexit", "importlib", "builtins", "IPython", "ast", "marshal", "pickle",
            "dill", "socket", "pty", "resource", "code", "codeop", "runpy", "traitlets", "faulthandler",
-           "tracemalloc", "nbgrader", "nbclient", "jupyter_client", "ipykernel", "_hashlib", "hmac", "mmap", "fcntl"}
+           "tracemalloc", "weakref", "nbgrader", "nbclient", "jupyter_client", "ipykernel", "_hashlib", "hmac", "mmap", "fcntl"}
 # Builtins that run, reach or rewrite code by name: flagged when called by their bare name.
 BUILTINS = {"exec", "eval", "compile", "globals", "locals", "vars", "setattr", "delattr", "__import__",
             "__builtins__", "get_ipython", "breakpoint"}
@@ -31,7 +31,11 @@ REACHES = {"excepthook", "displayhook", "unraisablehook", "breakpointhook", "sho
            "__kwdefaults__", "__getattribute__", "__setattr__", "__reduce__", "__del__", "meta_path", "path_hooks",
            "attrgetter", "methodcaller", "CodeType", "FunctionType", "posix_spawn", "forkpty", "_exit", "getppid",
            "setrlimit", "prlimit", "fork", "execv", "execve", "execvp", "spawnv", "killpg", "dup2", "unshare",
-           "setns", "_current_frames"}
+           "setns", "_current_frames", "__eq__", "__ne__", "__bool__", "__float__", "__int__", "__index__",
+           "__lt__", "__le__", "__gt__", "__ge__", "__instancecheck__", "__subclasscheck__", "__subclasshook__",
+           "__array__", "__array_function__", "__array_ufunc__", "__torch_function__", "__torch_dispatch__",
+           "__getattr__", "__set_name__", "__prepare__", "__new__", "__class_getitem__",
+           "__contains__", "__hash__", "__abs__", "__sub__", "__rsub__", "__truediv__", "__round__", "gc"}
 # module.attribute pairs (the attribute alone is an ordinary word).
 QUALIFIED = {("sys", "modules"), ("sys", "audit"), ("sys", "exit"), ("os", "system"), ("os", "popen"),
              ("os", "kill"), ("os", "environ")}
@@ -51,6 +55,8 @@ def reaches(source: str) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and (node.id in BUILTINS or node.id in REACHES):
             found.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in REACHES:
+            found.add(node.name)  # def __eq__(...): an object equal to everything passes `==` tests
         elif isinstance(node, ast.Attribute):
             if node.attr in REACHES:
                 found.add(node.attr)
