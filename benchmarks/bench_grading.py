@@ -1,44 +1,85 @@
-"""Wall time to autograde one perfect submission of each notebook, and of the whole series.
+"""Wall time to autograde one perfect submission of each notebook, three ways, side by side.
 
-Builds a scratch copy of the course (release included), then grades with the same code and
-limits as ``make grade``. Target: under 60 s per notebook on 2 cores.
+* ``nbgrader``: ``nbgrader autograde`` in a scratch course (the grading path before the
+  rnnlab_grader package: a Jupyter kernel, nbgrader's start-up and gradebook), no sandbox;
+* ``runner``: the rnnlab_grader runner without a sandbox (``--unsafe-no-sandbox``);
+* ``sandboxed``: the same runner under bubblewrap, as ``make grade`` runs it.
+
+The three are interleaved per notebook and repeated, so machine noise hits them alike; the
+ratios are medians. Targets: under 60 s per notebook, and the sandbox at most 10% slower than
+the same run without it (sandboxed / runner <= 1.10).
 """
 from __future__ import annotations
 
+import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import nbformat
+from rnnlab_grader import cli, submissions
+from rnnlab_grader.sandbox import Limits, Sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from grade import Limits, grade_submission, load_releases, sandbox_prefix  # noqa: E402
-from release import perfect_submission, scratch_course  # noqa: E402
+from release import perfect_submission, scratch_course, tool_env  # noqa: E402
+
+REPEATS = 3
+
+
+def nbgrader_autograde(course: Path, release: submissions.Release, notebook, work: Path) -> float:
+    """Seconds for ``nbgrader autograde`` of one submission in a copy of the scratch course."""
+    scratch = work / f"nbgrader-{release.assignment}"
+    shutil.rmtree(scratch, ignore_errors=True)
+    target = scratch / "submitted" / "s0001" / release.assignment / f"{release.name}.ipynb"
+    target.parent.mkdir(parents=True)
+    nbformat.write(notebook, target)
+    for name in ("nbgrader_config.py", "gradebook.db"):
+        shutil.copy(course / name, scratch)
+    started = time.perf_counter()
+    subprocess.run(["nbgrader", "autograde", release.assignment, "--student", "s0001", "--force",
+                    "--log-level=ERROR"], cwd=scratch, env=tool_env(), check=True, capture_output=True)
+    return time.perf_counter() - started
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rnnlab-bench-") as tmp:
-        work = Path(tmp) / "work"
-        work.mkdir(mode=0o755)
-        course = scratch_course(ROOT, Path(tmp) / "course")
-        releases = load_releases(course)
-        sandbox = sandbox_prefix([course])
-        print(f"sandbox {'on' if sandbox else 'off'}; one perfect submission per notebook")
-        total = 0.0
-        for index, release in enumerate(releases):
+        work = Path(tmp)
+        course = scratch_course(ROOT, work / "course")
+        releases = submissions.load_releases(course)
+        boxes = {"runner": Sandbox(cli.readable_paths(), Limits(), unsafe=True),
+                 "sandboxed": Sandbox(cli.readable_paths(), Limits())}
+        boxes["sandboxed"].check()
+        print(f"one perfect submission per notebook, {REPEATS} interleaved repeats, medians in seconds")
+        print(f"  {'notebook':<26} {'nbgrader':>9} {'runner':>8} {'sandboxed':>10} {'sandbox/runner':>15} "
+              f"{'sandboxed/nbgrader':>19}  points")
+        totals = {"nbgrader": 0.0, "runner": 0.0, "sandboxed": 0.0}
+        for release in releases:
             solution = course / "solutions" / release.assignment / f"{release.name}.ipynb"
-            path = Path(tmp) / f"{release.assignment}.ipynb"
             student = course / "notebooks" / release.assignment / f"{release.name}.ipynb"
-            nbformat.write(perfect_submission(solution, student), path)
-            started = time.perf_counter()
-            row = grade_submission(path, index, course, releases, Limits(), work, sandbox)
-            seconds = time.perf_counter() - started
-            total += seconds
-            print(f"  {release.assignment:<28} {seconds:6.1f} s  ({row['points']:g}/{row['max_points']:g} points"
-                  f"{', ' + row['reason'] if row['reason'] else ''})  target < 60 s")
-        print(f"  {'whole series':<28} {total:6.1f} s")
+            notebook = perfect_submission(solution, student)
+            path = work / f"{release.assignment}.ipynb"
+            nbformat.write(notebook, path)
+            times = {name: [] for name in totals}
+            for _ in range(REPEATS):
+                times["nbgrader"].append(nbgrader_autograde(course, release, notebook, work))
+                for name, box in boxes.items():
+                    started = time.perf_counter()
+                    row = cli.grade_one(path, path.name, releases, box)
+                    times[name].append(time.perf_counter() - started)
+                    assert row["points"] == row["max_points"], row
+            median = {name: statistics.median(values) for name, values in times.items()}
+            for name in totals:
+                totals[name] += median[name]
+            print(f"  {release.assignment:<26} {median['nbgrader']:9.1f} {median['runner']:8.1f} "
+                  f"{median['sandboxed']:10.1f} {median['sandboxed'] / median['runner']:15.2f} "
+                  f"{median['sandboxed'] / median['nbgrader']:19.2f}  {row['points']:g}/{row['max_points']:g}")
+        print(f"  {'whole series':<26} {totals['nbgrader']:9.1f} {totals['runner']:8.1f} {totals['sandboxed']:10.1f} "
+              f"{totals['sandboxed'] / totals['runner']:15.2f} {totals['sandboxed'] / totals['nbgrader']:19.2f}")
+        print("  targets: < 60 s per notebook; sandbox/runner <= 1.10")
 
 
 if __name__ == "__main__":

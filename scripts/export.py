@@ -51,6 +51,7 @@ def export(root: Path, destination: Path) -> list[str]:
     for name in ("pyproject.toml", *[n for n in LICENCES if (root / n).exists()]):
         shutil.copy(root / name, destination / name)
     environment = (root / "environment.yml").read_text()  # students need rnnlab, not the grading tools
+    environment = "".join(line for line in environment.splitlines(keepends=True) if "./grader" not in line)
     (destination / "environment.yml").write_text(environment.replace("-e .[dev,grade]", "-e .")
                                                  .replace("for instructors", "for working on the notebooks locally"))
     repo = load_repository(root)

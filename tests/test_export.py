@@ -79,3 +79,11 @@ def test_pip_install_of_the_export_gives_rnnlab_and_keeps_torch(exported, python
     out = run_python(python_with_torch, "import rnnlab, rnnlab.probes, rnnlab.plots; print(rnnlab.__file__)")
     assert "site-packages" in out
     assert run_python(python_with_torch, TORCH_FINGERPRINT) == torch_before, "installing rnnlab reinstalled torch"
+
+
+def test_the_grader_stays_with_the_instructor(exported):
+    environment = (exported / "environment.yml").read_text()
+    assert "grader" not in environment and "[dev,grade]" not in environment
+    for path in exported.rglob("*"):
+        if path.is_file() and ".git" not in path.parts:
+            assert "rnnlab_grader" not in path.read_text(errors="replace"), path
