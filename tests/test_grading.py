@@ -308,8 +308,10 @@ def graded(course, tmp_path_factory):
     (folder / "deep.ipynb").write_text("[" * 200_000 + "]" * 200_000)
     (folder / "notes.txt").write_text("my notes")
     document = json.loads(nbformat.writes(broken))
-    document["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x" * (21 * 2**20)}]
-    (folder / "huge.ipynb").write_text(json.dumps(document))
+    document["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x" * (40 * 2**20)}]
+    (folder / "big-outputs.ipynb").write_text(json.dumps(document))  # 40 MB of outputs: graded, outputs unread
+    with (folder / "huge.ipynb").open("wb") as handle:
+        handle.truncate(submissions.MAX_BYTES + 1)  # sparse: refused by its size before it is read
     other_course = nbformat.v4.new_notebook()
     other_course.cells = [nbformat.v4.new_markdown_cell("# Homework 3"), nbformat.v4.new_code_cell("x = 1")]
     nbformat.write(other_course, folder / "other-course.ipynb")
@@ -428,13 +430,14 @@ def test_malformed_files_get_a_reason(graded):
         "garbage": "not a readable notebook", "empty": "empty file", "json-list": "not a Jupyter notebook",
         "deep": "not a readable notebook", "notes": "not a readable notebook",
         "source-not-text": "malformed notebook: the source of cell 6 is not text",
-        "huge": "larger than 20 MB", "other-course": "not a notebook of this course",
+        "huge": "larger than 128 MB", "other-course": "not a notebook of this course",
         "link": "not a regular file",
     }
     for name, reason in expected.items():
         record = row(graded, name)
         assert points(record) == 0 and record["reason"].startswith(reason), (name, record["reason"])
     assert points(row(graded, "stream-without-text")) == MAX  # outputs are never read
+    assert points(row(graded, "big-outputs")) == MAX and row(graded, "big-outputs")["reason"] == ""
 
 
 def test_repaired_notebooks(graded):
@@ -510,6 +513,24 @@ def test_trusted_imports_leave_answers_alone(course):
     release = submissions.load_releases(course)[0]
     assert submissions.trusted_imports(release) == [("check_pair", "rnnlab.checks", "check_pair"),
                                                     ("math", "math", None)]
+
+
+def test_aligning_a_hostile_notebook_is_bounded(monkeypatch):
+    """1,000 long cells that resemble nothing make at most ``FUZZY_COMPARISONS`` full (quadratic)
+    comparisons; cheap bounds and exact matches decide the rest (76-766 s before, about 1 s now)."""
+    import difflib
+    import random
+    import string
+
+    release = nbformat.read(ROOT / "notebooks" / "03_rnn_vs_lstm_sweep" / "rnn_vs_lstm_sweep.ipynb", 4)
+    rng = random.Random(0)
+    hostile = nbformat.v4.new_notebook()
+    hostile.cells = [nbformat.v4.new_code_cell("".join(rng.choices(string.ascii_letters + " \n", k=2000)))
+                     for _ in range(submissions.MAX_CELLS)]
+    calls, ratio = [], difflib.SequenceMatcher.ratio
+    monkeypatch.setattr(difflib.SequenceMatcher, "ratio", lambda self: calls.append(1) or ratio(self))
+    repair.restore(hostile, release)
+    assert 0 < len(calls) <= repair.FUZZY_COMPARISONS
 
 
 def test_restore_is_idempotent_on_an_intact_submission():

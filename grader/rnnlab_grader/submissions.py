@@ -25,9 +25,10 @@ import nbformat
 
 from .repair import defined_names, nbgrader_meta, requested_names
 
-MAX_BYTES = 20 * 2**20
+MAX_BYTES = 128 * 2**20      # files this large are mostly outputs, which are dropped unread
 MAX_CELLS = 1000
 MAX_CELL_CHARS = 200_000
+MAX_SOURCE_CHARS = 5_000_000  # all cells together
 CELL_TYPES = {"code", "markdown", "raw"}
 NBGRADER_KEYS = {"grade": bool, "solution": bool, "locked": bool, "grade_id": str, "points": (int, float),
                  "schema_version": int, "task": bool}
@@ -88,13 +89,15 @@ def read_submission(path: Path) -> nbformat.NotebookNode:
     cells = document["cells"]
     if len(cells) > MAX_CELLS:
         raise Unreadable(f"more than {MAX_CELLS} cells: not a notebook of this course")
-    notebook = nbformat.v4.new_notebook()
+    notebook, total = nbformat.v4.new_notebook(), 0
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") not in CELL_TYPES:
             raise Unreadable(f"malformed notebook: cell {number} has no valid cell_type")
         source = _text(cell.get("source", ""), f"the source of cell {number}")
-        if len(source) > MAX_CELL_CHARS:
-            raise Unreadable(f"cell {number} holds more than {MAX_CELL_CHARS:,} characters")
+        total += len(source)
+        if len(source) > MAX_CELL_CHARS or total > MAX_SOURCE_CHARS:
+            raise Unreadable(f"cell {number} holds more than {MAX_CELL_CHARS:,} characters" if len(source) > MAX_CELL_CHARS
+                             else f"the cells hold more than {MAX_SOURCE_CHARS:,} characters of code and text")
         metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
         kept = {}
         if (nbgrader := _clean_nbgrader(metadata.get("nbgrader"))) is not None:
