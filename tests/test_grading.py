@@ -225,10 +225,22 @@ def without(notebook, *grade_ids):
 
 
 def with_names(notebook, name, partner):
+    """The pair cell set to these names (None: the tuple form ``your_name, your_partner_name = ...``)."""
     notebook = copy.deepcopy(notebook)
     for cell in notebook.cells:
         if repair.nbgrader_meta(cell).get("grade_id") == "pair_names":
-            cell.source = f"your_name = {name!r}\nyour_partner_name = {partner!r}"
+            cell.source = (f"your_name = {name!r}\nyour_partner_name = {partner!r}" if name is not None
+                           else 'your_name, your_partner_name = "Ada Lovelace", "self"')
+    return notebook
+
+
+def duplicated(notebook, grade_id):
+    """A cell copied in Jupyter (metadata and all), as students do by accident."""
+    notebook = copy.deepcopy(notebook)
+    position = next(i for i, c in enumerate(notebook.cells) if repair.nbgrader_meta(c).get("grade_id") == grade_id)
+    copied = copy.deepcopy(notebook.cells[position])
+    copied.id = f"{copied.id}-copy"  # Jupyter gives the copy a new id and keeps the metadata
+    notebook.cells.insert(position + 1, copied)
     return notebook
 
 
@@ -292,10 +304,20 @@ def graded(course, tmp_path_factory):
         "formula-names": with_names(perfect(), '=HYPERLINK("http://evil.example","x")', "@SUM(1+1)"),
         "control-names": with_names(perfect(), "Ada\x1b[31m\u202eLovelace\r\n", "self"),
         "zz-perfect-after": perfect(),
+        # correct work in other shapes keeps its points
+        "honest-magics": with_cell(perfect(), "%matplotlib inline\n!echo hello\nfrom IPython.display import display\n"
+                                              "display('shown')", after=None),
+        "honest-duplicated-test": duplicated(perfect(), "test_square"),
+        "honest-tuple-names": with_names(perfect(), None, None),
     }
     for name, notebook in notebooks.items():
         nbformat.write(notebook, folder / f"{name}.ipynb")
     broken = perfect()
+    document = json.loads(nbformat.writes(broken))
+    for cell in document["cells"]:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        cell["source"] = source.replace("\n", "\r\n")
+    (folder / "crlf.ipynb").write_text(json.dumps(document))  # saved by an editor on Windows
     document = json.loads(nbformat.writes(broken))
     document["cells"][5]["outputs"] = [{"output_type": "stream", "name": "stdout"}]  # no "text"
     (folder / "stream-without-text.ipynb").write_text(json.dumps(document))
@@ -342,6 +364,14 @@ def test_every_file_gets_a_row(graded):
     files = {p.stem for p in graded["folder"].iterdir()}
     assert set(graded["rows"]) == files
     assert "in a bubblewrap sandbox each" in graded["stdout"]
+
+
+def test_correct_work_in_other_shapes_keeps_its_points(graded):
+    for name in ("honest-magics", "honest-duplicated-test", "honest-tuple-names", "crlf"):
+        record = row(graded, name)
+        assert points(record) == MAX, record
+    assert row(graded, "honest-tuple-names")["your_name"] == "Ada Lovelace"
+    assert row(graded, "honest-duplicated-test")["reason"] == "" and row(graded, "crlf")["reason"] == ""
 
 
 def test_perfect_and_blank(graded):

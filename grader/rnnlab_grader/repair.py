@@ -211,8 +211,9 @@ def restore(submission: nbformat.NotebookNode, release: nbformat.NotebookNode) -
     matches = _match_answers(release_cells, cells, _match_anchors(release_cells, cells, budget), budget)
     result = Restoration(submitted)
     graded_ids = {nbgrader_meta(c).get("grade_id") for c in release_cells if nbgrader_meta(c)}
-    for cell in cells:  # stale or foreign nbgrader metadata would confuse the grader
-        if nbgrader_meta(cell).get("grade_id") not in graded_ids:
+    matched = set(matches.values())
+    for j, cell in enumerate(cells):  # stale, foreign or copied metadata (a duplicated cell) would confuse the grader
+        if j not in matched or nbgrader_meta(cell).get("grade_id") not in graded_ids:
             cell.get("metadata", {}).pop("nbgrader", None)
     for i, j in matches.items():
         meta = copy.deepcopy(nbgrader_meta(release_cells[i]))

@@ -116,7 +116,8 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
     config.HistoryManager.enabled = False  # no history database, no history thread
     shell = InteractiveShell.instance(config=config)
     namespace = shell.user_ns
-    threads_at_start = len(threading.enumerate())
+    running_threads = threading.enumerate  # bound before submission code could replace it
+    threads_at_start = len(running_threads())
 
     def ipython_hooks():
         return (tuple(shell.custom_exceptions), tuple(shell.ast_transformers), tuple(shell.input_transformers_post),
@@ -270,7 +271,7 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
                 flags.add("builtins")
             namespace["__builtins__"] = builtins
         sys.stdout, sys.stderr = stdout, stderr
-        if len(threading.enumerate()) > threads_at_start:
+        if len(running_threads()) > threads_at_start:
             flags.add("thread")
         if ipython_hooks() != ipython_at_start:
             flags.add("ipython-hooks")  # they only ever touch answer cells; tests do not go through IPython

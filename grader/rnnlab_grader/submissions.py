@@ -93,7 +93,7 @@ def read_submission(path: Path) -> nbformat.NotebookNode:
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") not in CELL_TYPES:
             raise Unreadable(f"malformed notebook: cell {number} has no valid cell_type")
-        source = _text(cell.get("source", ""), f"the source of cell {number}")
+        source = _text(cell.get("source", ""), f"the source of cell {number}").replace("\r\n", "\n")
         total += len(source)
         if len(source) > MAX_CELL_CHARS or total > MAX_SOURCE_CHARS:
             raise Unreadable(f"cell {number} holds more than {MAX_CELL_CHARS:,} characters" if len(source) > MAX_CELL_CHARS
@@ -159,11 +159,18 @@ def pair_names(notebook) -> tuple[str, str]:
         except (SyntaxError, ValueError, RecursionError):
             continue
         for node in tree.body:
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) \
-                    and isinstance(node.value.value, str):
-                for target in node.targets:
-                    if isinstance(target, ast.Name) and target.id in names:
-                        names[target.id] = node.value.value.strip()
+            pairs = []
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                    if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple) \
+                            and len(target.elts) == len(node.value.elts):
+                        pairs += zip(target.elts, node.value.elts)  # your_name, your_partner_name = "A", "B"
+                    else:
+                        pairs.append((target, node.value))
+            for target, value in pairs:
+                if isinstance(target, ast.Name) and target.id in names and isinstance(value, ast.Constant) \
+                        and isinstance(value.value, str):
+                    names[target.id] = value.value.strip()
     return names["your_name"], names["your_partner_name"]
 
 
