@@ -10,6 +10,7 @@ written atomically (``reports``). Nothing a submission writes is read back excep
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import importlib.util
 import json
@@ -22,6 +23,7 @@ from . import repair, reports, runner, submissions, tampering, verdicts
 from .sandbox import Limits, Sandbox, SandboxUnavailable
 
 RUNNER = Path(runner.__file__).resolve()
+MAX_RUNS = 3  # a run that dies in a cell is repeated without it, at most this many runs in all
 DEBUG = "RNNLAB_GRADE_DEBUG"  # set: the runner's stderr (tracebacks of course cells) is printed here
 
 
@@ -42,12 +44,47 @@ def runner_env() -> dict[str, str]:
             "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TMPDIR": "/tmp"}
 
 
-def _reasons_for(cells, report: verdicts.Report, outcome, limits: Limits) -> list[str]:
+def run_with_restarts(cells: list[submissions.PlannedCell], imports, sandbox: Sandbox):
+    """Run the plan in a fresh sandbox; when the process dies in a cell (an exit call, a crash, a
+    kill by a limit), run it again from the start without that cell, at most ``MAX_RUNS`` times
+    within the one wall limit, so a crash costs that cell and not the tests after it.
+    Returns the last run's verified report (flags of every run), its outcome and the cells skipped."""
+    crashed: list[submissions.PlannedCell] = []
+    flags, forged, started = set(), 0, time.monotonic()
+    for attempt in range(MAX_RUNS):
+        todo = [c for c in cells if c not in crashed]
+        left = sandbox.limits.wall_s - (time.monotonic() - started)
+        box = dataclasses.replace(sandbox, limits=dataclasses.replace(sandbox.limits, wall_s=max(left, 1.0)))
+        payload = {"cells": [{"index": c.index, "kind": c.kind, "source": c.source, "defines": c.defines}
+                             for c in todo],
+                   "cell_timeout": sandbox.limits.cell_s, "trusted_imports": imports,
+                   "preimport": sorted({module for _, module, _ in imports}), "debug": bool(os.environ.get(DEBUG))}
+        key = verdicts.new_key()
+        outcome = box.run([sys.executable, "-I", str(RUNNER)], runner_env(), stdin=json.dumps(payload).encode(),
+                          secret=key)
+        report = verdicts.parse(outcome.report, key)
+        flags |= report.flags
+        forged += report.forged_lines
+        if outcome.stderr_head and os.environ.get(DEBUG):
+            print(reports.safe_text(outcome.stderr_head.decode(errors="replace"), 2000), file=sys.stderr)
+        dead = next((c for c in todo if report.outcome(c.index) is None), None)
+        if report.finished or outcome.timed_out or dead is None or attempt == MAX_RUNS - 1 or left <= 1.0:
+            break
+        crashed.append(dead)
+    report.flags, report.forged_lines = flags, forged
+    return report, outcome, crashed
+
+
+def _reasons_for(cells, report: verdicts.Report, outcome, crashed, limits: Limits) -> list[str]:
     reasons, last_run = [], None
     for cell in cells:
         record = report.outcome(cell.index)
         if record is not None:
             last_run = cell
+        if cell in crashed:
+            reasons.append(f"{cell.label}{' failed' if cell.kind == 'test' else ''}: the process ended in it "
+                           "(an exit call, a crash or a limit); the notebook ran again without it")
+            continue
         if cell.kind == "test":
             if record is None:
                 reasons.append(f"{cell.label} failed (did not run)")
@@ -95,14 +132,7 @@ def grade_one(path: Path, name: str, releases: list[submissions.Release], sandbo
         return row
     row["your_name"], row["your_partner_name"] = submissions.pair_names(restoration.notebook)
     cells = submissions.plan(restoration.notebook, release)
-    imports = submissions.trusted_imports(release)
-    payload = {"cells": [{"index": c.index, "kind": c.kind, "source": c.source, "defines": c.defines} for c in cells],
-               "cell_timeout": sandbox.limits.cell_s, "trusted_imports": imports,
-               "preimport": sorted({module for _, module, _ in imports}), "debug": bool(os.environ.get(DEBUG))}
-    key = verdicts.new_key()
-    outcome = sandbox.run([sys.executable, "-I", str(RUNNER)], runner_env(), stdin=json.dumps(payload).encode(),
-                          secret=key)
-    report = verdicts.parse(outcome.report, key)
+    report, outcome, crashed = run_with_restarts(cells, submissions.trusted_imports(release), sandbox)
     row["points"] = float(sum(c.points for c in cells if c.kind == "test"
                               and (r := report.outcome(c.index)) is not None and r.status == "pass"))
     flags = sorted(set(tampering.scan([c.source for c in cells if c.own])) | report.flags)
@@ -110,9 +140,7 @@ def grade_one(path: Path, name: str, releases: list[submissions.Release], sandbo
     reasons = [f"FLAGGED for review: {', '.join(flags)}"] if flags else []
     if restoration.summary():
         reasons.append(restoration.summary())
-    row["reason"] = "; ".join(reasons + _reasons_for(cells, report, outcome, sandbox.limits))
-    if outcome.stderr_head and os.environ.get(DEBUG):
-        print(reports.safe_text(outcome.stderr_head.decode(errors="replace"), 2000), file=sys.stderr)
+    row["reason"] = "; ".join(reasons + _reasons_for(cells, report, outcome, crashed, sandbox.limits))
     return row
 
 
