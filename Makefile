@@ -60,6 +60,7 @@ test: install sandbox
 
 benchmark: install sandbox
 	$(PY) benchmarks/bench_rnnlab.py
+	$(PY) benchmarks/bench_notebooks.py
 	$(PY) benchmarks/bench_grading.py
 
 clean:

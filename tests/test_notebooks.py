@@ -2,8 +2,6 @@
 
 Runs in the `grade` profile (set by conftest.py), offline, each notebook in a fresh kernel.
 """
-import time
-
 import nbformat
 import pytest
 from notebook_tools import (autograded_outcomes, execute, is_autograded_test, nbgrader_meta, protected_lines,
@@ -11,7 +9,6 @@ from notebook_tools import (autograded_outcomes, execute, is_autograded_test, nb
 
 SOLUTIONS = solution_notebooks()
 IDS = [p.parent.name for p in SOLUTIONS]
-GRADE_BUDGET_S = 60
 
 
 @pytest.fixture
@@ -22,9 +19,7 @@ def workdir(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=IDS)
 def test_solution_passes_every_autograded_test_quietly(solution, workdir):
-    started = time.monotonic()
-    notebook = execute(solution, workdir)
-    elapsed = time.monotonic() - started
+    notebook = execute(solution, workdir)  # its time against the 60 s budget: benchmarks/bench_grading.py
     errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors, f"{solution.name} raised: {errors[0].ename}: {errors[0].evalue}"
     outcomes = autograded_outcomes(notebook)
@@ -32,7 +27,6 @@ def test_solution_passes_every_autograded_test_quietly(solution, workdir):
     for outcome in outcomes:
         assert outcome.error is None, f"{outcome.grade_id}: {outcome.error}"
         assert not outcome.stderr, f"{outcome.grade_id} wrote to stderr (nbgrader would score it 0): {outcome.stderr}"
-    assert elapsed < GRADE_BUDGET_S, f"{solution.name} took {elapsed:.0f} s in the grade profile"
 
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=IDS)
