@@ -50,7 +50,7 @@ run: install
 
 grade: release sandbox
 	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=<folder of submitted files> [GRADES=grades.csv] [RESUME=1]"; exit 2)
-	$(BIN)/rnnlab-grade "$(SUBMISSIONS)" --out "$(or $(GRADES),grades.csv)" $(if $(RESUME),--resume)
+	$(BIN)/rnnlab-grade "$(SUBMISSIONS)" --out "$(or $(GRADES),grades.csv)" $(if $(RESUME),--resume) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox)
 
 export: release
 	$(PY) scripts/export.py "$(or $(EXPORT),build/student-repo)"
