@@ -652,3 +652,27 @@ def _processes_of(uid: int) -> list[str]:
 def test_tampering_scan_sees_special_methods():
     assert tampering.reaches("class A:\n    def __eq__(self, other):\n        return True") == {"__eq__"}
     assert tampering.reaches("class Net(nn.Module):\n    def __init__(self):\n        super().__init__()") == set()
+
+
+def _signed(key: bytes, kind: str, seq: int, body: str) -> bytes:
+    import hmac as hmac_module
+    from hashlib import sha256
+
+    mac = hmac_module.new(key, f"{kind}|{seq}|{body}".encode(), sha256).hexdigest()
+    return f"{kind} {seq} {body} {mac}\n".encode()
+
+
+def test_verdicts_count_only_signed_ordered_unique_lines():
+    from rnnlab_grader import verdicts
+
+    key, other = verdicts.new_key(), verdicts.new_key()
+    report = verdicts.parse(_signed(key, "R", 1, "3 pass -") + _signed(key, "R", 1, "5 pass -")  # replayed seq
+                            + _signed(other, "R", 2, "7 pass -") + b"R 3 9 pass - " + b"0" * 64 + b"\n"
+                            + _signed(key, "R", 4, "11 fail AssertionError") + _signed(key, "F", 5, "gc.get_objects")
+                            + _signed(key, "D", 6, "end"), key)
+    assert report.outcome(3).status == "pass" and report.outcome(5) is None and report.outcome(7) is None
+    assert report.outcome(9) is None and report.outcome(11).error == "AssertionError"
+    assert report.forged_lines == 3 and report.finished
+    assert report.flags == {"gc.get_objects", "unsigned-report-lines"}
+    twice = verdicts.parse(_signed(key, "R", 1, "3 pass -") + _signed(key, "R", 2, "3 pass -"), key)
+    assert twice.outcome(3).status == "fail" and "duplicate-verdicts" in twice.flags
