@@ -34,7 +34,8 @@ sandbox:
 	@command -v bwrap > /dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
 	    echo "installing bubblewrap (the grading sandbox) with apt-get"; \
-	    apt-get update -qq > /dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap > /dev/null; \
+	    { apt-get update -qq > /dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap > /dev/null; } \
+	      || echo "NOTE: apt-get could not install bubblewrap (no network to the Debian mirror?); grading tests will fail until it is installed."; \
 	  else \
 	    echo "NOTE: bubblewrap (bwrap) is not installed and cannot be installed from here (not root, or no apt-get)."; \
 	    echo "      Grading and its tests need it: sudo apt-get install bubblewrap  (Fedora: sudo dnf install bubblewrap)"; \
