@@ -257,14 +257,18 @@ def processes_of(uids: range) -> list[str]:
     return found
 
 
+SLOT = 100 + os.getpid() % 800  # this test run's sandbox uid, apart from any other grader on the machine
+
+
 def uid_processes() -> list[str]:
-    """Processes of the sandboxes' uids (the grader runs as root here)."""
-    return processes_of(range(UID_BASE, UID_BASE + 1000))
+    """Processes of this test run's sandbox uid (the grader runs as root here)."""
+    return processes_of(range(UID_BASE + SLOT, UID_BASE + SLOT + 1))
 
 
 def run_grader(folder: Path, course: Path, out: Path, *extra: str, wall=WALL_S, env=None):
     return subprocess.run([sys.executable, "-m", "rnnlab_grader.cli", str(folder), "--root", str(course),
-                           "--out", str(out), "--cell-timeout", str(CELL_S), "--wall", str(wall), *extra],
+                           "--out", str(out), "--cell-timeout", str(CELL_S), "--wall", str(wall), "--slot", str(SLOT),
+                           *extra],
                           capture_output=True, text=True, timeout=1800, env={**os.environ, **(env or {})})
 
 
@@ -599,7 +603,7 @@ def test_the_sandbox_as_a_normal_user(tmp_path_factory):
     tmpfs, has loopback only, and leaves no process behind."""
     if os.geteuid() != 0:
         pytest.skip("needs root to create the normal user this test runs as")
-    user = UID_BASE + 999
+    user = UID_BASE + 900 + os.getpid() % 99  # a normal user of its own
     base = Path("/tmp") / f"rnnlab-user-sandbox-{os.getpid()}"
     base.mkdir(mode=0o755)
     try:

@@ -172,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-gib", type=float, default=Limits.memory_gib)
     parser.add_argument("--processes", type=int, default=Limits.processes, help="processes and threads per sandbox")
     parser.add_argument("--resume", action="store_true", help="keep the CSV's rows and skip files already graded")
+    parser.add_argument("--slot", type=int, default=0,
+                        help="as root, submissions run as uid 62000+SLOT: give graders running at once different slots")
     parser.add_argument("--unsafe-no-sandbox", action="store_true",
                         help="run submissions WITHOUT isolation (only if you trust every one of them)")
     args = parser.parse_args(argv)
@@ -184,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"No files under {args.submissions}.", file=sys.stderr)
         return 2
     limits = Limits(args.wall, args.cell_timeout, args.memory_gib, args.processes)
-    sandbox = Sandbox(readable_paths(), limits, unsafe=args.unsafe_no_sandbox)
+    sandbox = Sandbox(readable_paths(), limits, slot=args.slot, unsafe=args.unsafe_no_sandbox)
     try:
         sandbox.check()
     except SandboxUnavailable as error:
