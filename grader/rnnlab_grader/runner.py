@@ -119,10 +119,18 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
     running_threads = threading.enumerate  # bound before submission code could replace it
     threads_at_start = len(running_threads())
 
-    def ipython_hooks():
-        return (tuple(shell.custom_exceptions), tuple(shell.ast_transformers), tuple(shell.input_transformers_post),
-                tuple(shell.input_transformers_cleanup), "showtraceback" in vars(shell),
-                "run_cell" in vars(shell), "run_code" in vars(shell))
+    shell_class, traits = type(shell), shell._trait_values  # a plain dict: reading it runs no submission code
+    hook_traits = ("custom_exceptions", "ast_transformers", "input_transformers_post", "input_transformers_cleanup")
+    for name in hook_traits:
+        getattr(shell, name)  # traitlets fills _trait_values on first read
+
+    def ipython_hooks(type_of=type, tuple_type=tuple, list_type=list, vars=vars):
+        state = [type_of(shell) is shell_class, "showtraceback" in vars(shell), "run_cell" in vars(shell),
+                 "run_code" in vars(shell)]
+        for name in hook_traits:
+            value = traits.get(name)
+            state.append(tuple_type(value) if type_of(value) in (tuple_type, list_type) else id(value))
+        return state
     ipython_at_start = ipython_hooks()
 
     hooks = {name: getattr(sys, name) for name in ("excepthook", "displayhook", "breakpointhook", "unraisablehook")}
@@ -176,7 +184,8 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
     def audit(event, args, isinstance=isinstance, type_of=type, str_type=str, bytes_type=bytes,
               function=types.FunctionType, module_of_type=type.__dict__["__module__"].__get__,
               fsdecode=os.fsdecode, realpath=os.path.realpath, getframe=sys._getframe, denied=DENIED_EVENTS,
-              flagged=FLAGGED_EVENTS, trusted=TRUSTED_CLASS_ROOTS, is_cell_frame=_is_cell_frame):
+              flagged=FLAGGED_EVENTS, trusted=TRUSTED_CLASS_ROOTS, is_cell_frame=_is_cell_frame,
+              guarded_module=GuardedModule):
         # Installed after the course's imports and never disarmed. Everything it uses is bound here,
         # before any submission code, and it touches submission objects only through slots that
         # run no submission code, so patching builtins or this module's globals cannot blind it.
@@ -192,6 +201,9 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
             return
         if event == "object.__setattr__" and len(args) > 1:
             target, name = args[0], args[1]
+            if name == "__class__" and type_of(target) is guarded_module:
+                flags.add("module-class")
+                raise PermissionError("changing the class of a guarded module is not allowed while grading")
             if type_of(target) is function and name in ("__code__", "__defaults__", "__kwdefaults__"):
                 module = target.__module__
                 if type_of(module) is str_type and module.split(".")[0] in trusted:
@@ -225,7 +237,8 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
             emit("F", token if token_ok(token) else "unnamed")
             sent.add(token)
 
-    def guard(type_of=type, str_type=str, list_type=list, getattr=getattr, setattr=setattr, len=len) -> None:
+    def guard(type_of=type, str_type=str, list_type=list, getattr=getattr, setattr=setattr, len=len, vars=vars,
+              any=any, zip=zip) -> None:
         """Put back what submission code may have replaced; flag what had changed. Compares by
         identity and writes through plain dicts and attributes, so no submission-defined method
         (``__eq__``, ``__hash__``, a list subclass) runs here."""
@@ -276,8 +289,13 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
         if ipython_hooks() != ipython_at_start:
             flags.add("ipython-hooks")  # they only ever touch answer cells; tests do not go through IPython
 
+    timeout_error = CellTimeout
+
     def on_alarm(signum, frame):
-        raise CellTimeout()
+        raise timeout_error()
+
+    install_handler, unblock, alarm, unblock_how = signal.signal, signal.pthread_sigmask, signal.SIGALRM, signal.SIG_UNBLOCK
+    timer, run_code, compile_code = signal.ITIMER_REAL, exec, compile
 
     cell_s = float(plan["cell_timeout"])
     debug = bool(plan.get("debug"))  # tracebacks of course cells to stderr (the grader's RNNLAB_GRADE_DEBUG)
@@ -296,16 +314,16 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
     sys.addaudithook(audit)
     for step in plan["cells"]:
         index, kind, source = step["index"], step["kind"], step["source"]
-        signal.signal(signal.SIGALRM, on_alarm)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
+        install_handler(alarm, on_alarm)
+        unblock(unblock_how, {alarm})
         status, error = "pass", "-"
         started = monotonic()
         try:
-            setitimer(signal.ITIMER_REAL, cell_s)
+            setitimer(timer, cell_s)
             if kind == "student":
                 result = shell.run_cell(source, store_history=False, silent=True)
                 failure = result.error_in_exec or result.error_before_exec
-                if is_instance(failure, CellTimeout):
+                if is_instance(failure, timeout_error):
                     status, error = "timeout", "CellTimeout"
                 elif failure is not None:
                     status, error = "fail", type_of(failure).__name__
@@ -315,20 +333,20 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
                 # answers it calls, whose globals are the notebook's.
                 test_globals = {**namespace, **test_names}
                 try:
-                    exec(compile(source, f"{CELL_PREFIX}{index}>", "exec"), test_globals)  # noqa: S102
+                    run_code(compile_code(source, f"{CELL_PREFIX}{index}>", "exec"), test_globals)  # noqa: S102
                 finally:
                     test_names.update({k: v for k, v in test_globals.items()
                                        if type_of(k) is str and (k not in namespace or namespace[k] is not v)})
             else:
-                exec(compile(source, f"{CELL_PREFIX}{index}>", "exec"), namespace)  # noqa: S102 - course code
-        except CellTimeout:
+                run_code(compile_code(source, f"{CELL_PREFIX}{index}>", "exec"), namespace)  # noqa: S102 - course code
+        except timeout_error:
             status, error = "timeout", "CellTimeout"
         except BaseException as failure:  # noqa: BLE001 - every way a test can fail is a fail
             status, error = "fail", type_of(failure).__name__
             if debug:
                 traceback.print_exc()
         finally:
-            setitimer(signal.ITIMER_REAL, 0)
+            setitimer(timer, 0)
         guard()  # before any of this runner's own code runs again, and before the next test
         for name in step.get("defines", ()):  # functions, classes and imports of the course's own cells
             if name in namespace:
