@@ -127,8 +127,9 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
     def ipython_hooks(type_of=type, tuple_type=tuple, list_type=list, vars=vars):
         state = [type_of(shell) is shell_class, "showtraceback" in vars(shell), "run_cell" in vars(shell),
                  "run_code" in vars(shell)]
-        for name in hook_traits:
-            value = traits.get(name)
+        attributes = vars(shell)
+        for name in hook_traits:  # traits live in _trait_values, custom_exceptions in the instance dict
+            value = traits[name] if name in traits else attributes.get(name)
             state.append(tuple_type(value) if type_of(value) in (tuple_type, list_type) else id(value))
         return state
     ipython_at_start = ipython_hooks()
