@@ -7,9 +7,11 @@ the exact points, the reason shown and the flag, and that the gradebook, the cou
 the CSV are byte-identical afterwards. The real notebooks' round trip is in
 ``test_grading_round_trip.py``.
 
-Timeouts: cells here take milliseconds (the runner imports torch and rnnlab before the first
-cell), so a 10 s cell limit is hundreds of times their normal time; a whole tiny notebook takes
-about 3 s idle and gets 240 s.
+Timeouts, each far from ordinary slowness: course and answer cells here take milliseconds (the
+runner imports torch and rnnlab before the first cell) and the busiest hostile cells (escape,
+fork bomb) well under a second, against a 10 s cell limit that only the endless loop reaches; a
+tiny notebook takes about 3 s idle and gets 240 s (``WALL_S``); the stubborn cell that swallows
+its alarms runs into a 30 s wall (``SHORT_WALL_S``) after a pair test that is done in about 3 s.
 """
 import copy
 import csv
