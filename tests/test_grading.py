@@ -329,6 +329,7 @@ def graded(course, tmp_path_factory):
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         cell["source"] = source.replace("\n", "\r\n")
     (folder / "crlf.ipynb").write_text(json.dumps(document))  # saved by an editor on Windows
+    (folder / "bom.ipynb").write_bytes(b"\xef\xbb\xbf" + nbformat.writes(broken).encode())  # with a byte-order mark
     document = json.loads(nbformat.writes(broken))
     document["cells"][5]["outputs"] = [{"output_type": "stream", "name": "stdout"}]  # no "text"
     (folder / "stream-without-text.ipynb").write_text(json.dumps(document))
@@ -378,7 +379,7 @@ def test_every_file_gets_a_row(graded):
 
 
 def test_correct_work_in_other_shapes_keeps_its_points(graded):
-    for name in ("honest-magics", "honest-duplicated-test", "honest-tuple-names", "crlf"):
+    for name in ("honest-magics", "honest-duplicated-test", "honest-tuple-names", "crlf", "bom"):
         record = row(graded, name)
         assert points(record) == MAX, record
     assert row(graded, "honest-tuple-names")["your_name"] == "Ada Lovelace"

@@ -81,7 +81,7 @@ def read_submission(path: Path) -> nbformat.NotebookNode:
         raise Unreadable(f"larger than {MAX_BYTES // 2**20} MB: clear the outputs (Edit > Clear all outputs) "
                          "and submit again")
     try:
-        document = json.loads(path.read_bytes().decode("utf-8"))
+        document = json.loads(path.read_bytes().decode("utf-8-sig"))  # some editors write a byte-order mark
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError):
         raise Unreadable("not a readable notebook (not JSON text): re-download the .ipynb") from None
     if not isinstance(document, dict) or not isinstance(document.get("cells"), list):
