@@ -125,7 +125,7 @@ get_ipython().ast_transformers.append(WrapInTry())'''
 EXCEPTHOOK = '''import sys
 sys.excepthook = lambda *args: None
 get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)'''
-MONKEYPATCHES = ["import math\nmath.isclose = lambda *args, **kwargs: True",
+MONKEYPATCHES = ["import math\nmath.isclose = lambda *args, **kwargs: True", "import math\nmath.pi = 3",
                  "import builtins\nbuiltins.isinstance = lambda *args: True",
                  "vars(math)['isclose'] = lambda *args, **kwargs: True",
                  "import rnnlab.checks\nrnnlab.checks.check_pair = lambda *args: None",
@@ -406,7 +406,7 @@ def test_what_each_attack_is_flagged_for(graded):
     reason = {name: row(graded, name)["reason"] for name in graded["rows"]}
     assert "get_ipython" in reason["hook-showtraceback"] and "ast" in reason["hook-ast-try"]
     assert "excepthook" in reason["hook-excepthook"] and "ipython-hooks" in reason["hook-excepthook"]
-    for expected in ("math.isclose", "builtins", "rnnlab.checks.check_pair", "rebound:check_pair", "vars"):
+    for expected in ("math.isclose", "math.pi", "builtins", "rnnlab.checks.check_pair", "rebound:check_pair", "vars"):
         assert expected in reason["monkeypatch"], expected
     assert "unsigned-report-lines" in reason["forged-report"]
     assert "subprocess.Popen" in reason["survivors"] and "os.fork" in reason["survivors"]

@@ -11,7 +11,7 @@ write to the gradebook earns full marks for a blank notebook. Here:
 * Instructor cells (tests, hidden tests, locked cells) never go through IPython: they are
   compiled and executed directly, each in ``try``, so no IPython hook sees or rewrites them.
 * Before every instructor cell a guard puts back what answer cells may have replaced: the
-  ``sys`` hooks, ``builtins``, the functions of numpy/torch/math/rnnlab that tests call, the
+  ``sys`` hooks, ``builtins``, the functions and constants of numpy/torch/math/rnnlab, the
   modules in ``sys.modules``, and the names the notebook's own imports bind (``np``,
   ``check_pair``, ...). Whatever it had to put back is *flagged*.
 * An audit hook (PEP 578; it cannot be removed) refuses, while submission code runs, the
@@ -139,8 +139,8 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
     watched = {name: module for name, module in sys.modules.items()
                if module is not None and (name in WATCHED_MODULES_EXACT or name.split(".")[0] == "rnnlab")}
     watched["builtins"] = builtins
-    module_snapshot = {name: {k: v for k, v in vars(module).items()
-                              if callable(v) or type(v).__name__ == "module"} for name, module in watched.items()}
+    module_snapshot = {name: {k: v for k, v in vars(module).items() if not (k.startswith("__") and k.endswith("__"))}
+                       for name, module in watched.items()}  # functions, classes, submodules and constants
     meta_path, path_hooks, modules = list(sys.meta_path), list(sys.path_hooks), sys.modules
     library_prefixes = tuple({os.path.dirname(os.path.dirname(m.__file__)) + os.sep for m in watched.values()
                               if getattr(m, "__file__", None) and "site-packages" in m.__file__})
