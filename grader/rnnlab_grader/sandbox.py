@@ -165,13 +165,12 @@ class Sandbox:
     def run(self, argv: list[str], env: dict[str, str], stdin: bytes = b"", secret: bytes = b"",
             max_report_bytes: int = 4 * 2**20) -> Outcome:
         """Run ``argv`` sandboxed with ``env`` and ``stdin``. The program finds ``secret`` on the fd
-        named by ``$SANDBOX_SECRET_FD`` and writes its report to ``$SANDBOX_REPORT_FD``; both numbers
-        are also appended to ``argv``. Returns when the sandbox is gone (wall limit included)."""
+        whose number is appended to ``argv`` next to last, and writes its report to the fd named
+        last. Returns when the sandbox is gone (wall limit included)."""
         secret_r, secret_w = os.pipe()
         report_r, report_w = os.pipe()
         os.write(secret_w, secret)
         os.close(secret_w)
-        env = {**env, "SANDBOX_SECRET_FD": str(secret_r), "SANDBOX_REPORT_FD": str(report_w)}
         started = time.monotonic()
         try:
             process = subprocess.Popen(self.command([*argv, str(secret_r), str(report_w)]), env=env,
