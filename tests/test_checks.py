@@ -64,7 +64,7 @@ def test_check_pair_accepts_pairs_and_self():
 def calls_the_reference(model):
     from rnnlab import probes
 
-    return probes.classifier_hidden_grad_norms(model)
+    return probes.fit_decay(model)
 
 
 def test_assert_not_using():

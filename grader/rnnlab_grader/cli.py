@@ -23,6 +23,7 @@ from . import repair, reports, runner, submissions, tampering, verdicts
 from .sandbox import Limits, Sandbox, SandboxUnavailable
 
 RUNNER = Path(runner.__file__).resolve()
+REFERENCE = Path(importlib.util.find_spec(runner.REFERENCE_PACKAGE).origin).resolve().parent
 MAX_RUNS = 3  # a run that dies in a cell is repeated without it, at most this many runs in all
 DEBUG = "RNNLAB_GRADE_DEBUG"  # set: the runner's stderr (tracebacks of course cells) is printed here
 
@@ -34,6 +35,14 @@ def readable_paths() -> list[Path]:
     if spec and spec.origin:
         paths.append(Path(spec.origin).resolve().parent.parent)  # the folder that holds rnnlab/
     return paths
+
+
+def reference_sources() -> dict[str, str]:
+    """The instructor-only reference modules for the hidden tests, package first: the runner builds
+    them in memory for test cells (they are never on a path the sandbox shows)."""
+    modules = sorted(p for p in REFERENCE.glob("*.py") if p.name != "__init__.py")
+    return {runner.REFERENCE_PACKAGE: (REFERENCE / "__init__.py").read_text(),
+            **{f"{runner.REFERENCE_PACKAGE}.{p.stem}": p.read_text() for p in modules}}
 
 
 def runner_env() -> dict[str, str]:
@@ -58,7 +67,8 @@ def run_with_restarts(cells: list[submissions.PlannedCell], imports, sandbox: Sa
         payload = {"cells": [{"index": c.index, "kind": c.kind, "source": c.source, "defines": c.defines}
                              for c in todo],
                    "cell_timeout": sandbox.limits.cell_s, "trusted_imports": imports,
-                   "preimport": sorted({module for _, module, _ in imports}), "debug": bool(os.environ.get(DEBUG))}
+                   "preimport": sorted({module for _, module, _ in imports}), "debug": bool(os.environ.get(DEBUG)),
+                   "reference": reference_sources()}
         key = verdicts.new_key()
         outcome = box.run([sys.executable, "-I", str(RUNNER)], runner_env(), stdin=json.dumps(payload).encode(),
                           secret=key)
@@ -140,6 +150,10 @@ def grade_one(path: Path, name: str, releases: list[submissions.Release], sandbo
     reasons = [f"FLAGGED for review: {', '.join(flags)}"] if flags else []
     if restoration.summary():
         reasons.append(restoration.summary())
+    edited = [c.label for c in cells if c.kind == "instructor"
+              and restoration.notebook.cells[c.index].source.strip() != c.source.strip()]
+    if edited:
+        reasons.append(f"edited course cells run as released: {', '.join(edited)}")
     row["reason"] = "; ".join(reasons + _reasons_for(cells, report, outcome, crashed, sandbox.limits))
     return row
 
@@ -186,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"No files under {args.submissions}.", file=sys.stderr)
         return 2
     limits = Limits(args.wall, args.cell_timeout, args.memory_gib, args.processes)
-    sandbox = Sandbox(readable_paths(), limits, slot=args.slot, unsafe=args.unsafe_no_sandbox)
+    sandbox = Sandbox(readable_paths(), limits, slot=args.slot, unsafe=args.unsafe_no_sandbox, hidden=[REFERENCE])
     try:
         sandbox.check()
     except SandboxUnavailable as error:

@@ -20,6 +20,8 @@ write to the gradebook earns full marks for a blank notebook. Here:
   patching a library class. Refusals and other reaches (subprocesses, signals to other
   processes, sockets, sqlite) are flagged. The process is also made non-dumpable, so no other
   process can ptrace it or read its memory.
+* The instructor-only references that hidden tests import (``rnnlab_reference``) arrive in the
+  plan and are handed to test cells only, through their own ``__import__``.
 * Each verdict is one line ``R seq index status error mac`` on an inherited pipe, where ``mac``
   is an HMAC under a key that arrived on another pipe before any submission code ran and lives
   only in a local variable of ``main``. Printed text, files and a gradebook are never read.
@@ -42,6 +44,7 @@ DENIED_EVENTS = frozenset({"gc.get_objects", "gc.get_referrers", "gc.get_referen
 FLAGGED_EVENTS = frozenset({"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
                   "os.kill", "os.killpg", "signal.pthread_kill", "sqlite3.connect", "socket.connect", "socket.bind",
                   "sys.addaudithook", "resource.setrlimit", "resource.prlimit", "pty.spawn", "os.symlink", "os.link"})
+REFERENCE_PACKAGE = "rnnlab_reference"  # instructor-only; tests get it from the plan (see main)
 TRANSIENT_BUILTINS = frozenset({"_", "__", "___", "exit", "quit", "get_ipython", "display"})
 ERROR_NAME = None  # compiled in main()
 
@@ -133,6 +136,45 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
             state.append(tuple_type(value) if type_of(value) in (tuple_type, list_type) else id(value))
         return state
     ipython_at_start = ipython_hooks()
+
+    # The instructor-only references (rnnlab_reference) reach test cells only. They are built here
+    # from the sources in the plan, before any submission code, and are never in sys.modules or on
+    # a path the sandbox shows: tests import them through a private __import__ in their own
+    # builtins, and an answer cell's ``import rnnlab_reference`` finds nothing.
+    references: dict[str, object] = {}
+    for name, source in plan.get("reference", {}).items():  # the package first, then its modules
+        module = types.ModuleType(name)
+        module.__file__ = f"<{name}>"
+        sys.modules[name] = module  # dataclasses look their module up while a class is built
+        try:
+            exec(compile(source, f"<{name}>", "exec"), module.__dict__)  # noqa: S102 - the instructor's code
+        finally:
+            del sys.modules[name]
+        references[name] = module
+        parent, _, child = name.rpartition(".")
+        if parent in references:
+            setattr(references[parent], child, module)
+
+    class RefuseReferences:
+        """A meta-path finder that keeps an installed copy of rnnlab_reference out of answer cells."""
+
+        @staticmethod
+        def find_spec(name, path=None, target=None):
+            if name.split(".")[0] == REFERENCE_PACKAGE:
+                raise ModuleNotFoundError(f"No module named {name!r}")
+            return None
+
+    sys.meta_path.insert(0, RefuseReferences)
+
+    def import_for_tests(name, globals=None, locals=None, fromlist=(), level=0, real_import=builtins.__import__,
+                         references=references):
+        if level == 0 and name.split(".")[0] == REFERENCE_PACKAGE:
+            if name not in references:
+                raise ModuleNotFoundError(f"No module named {name!r}")
+            return references[name] if fromlist else references[REFERENCE_PACKAGE]
+        return real_import(name, globals, locals, fromlist, level)
+
+    test_builtins = {**vars(builtins), "__import__": import_for_tests}
 
     hooks = {name: getattr(sys, name) for name in ("excepthook", "displayhook", "breakpointhook", "unraisablehook")}
     builtins_snapshot = dict(vars(builtins))
@@ -332,7 +374,7 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
                 # Tests run in their own globals: the notebook's names plus what earlier tests defined
                 # (helpers, references). What a test computes (expected values) is invisible to the
                 # answers it calls, whose globals are the notebook's.
-                test_globals = {**namespace, **test_names}
+                test_globals = {**namespace, **test_names, "__builtins__": test_builtins}
                 try:
                     run_code(compile_code(source, f"{CELL_PREFIX}{index}>", "exec"), test_globals)  # noqa: S102
                 finally:

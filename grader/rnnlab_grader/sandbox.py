@@ -30,7 +30,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 UID_BASE = 62000          # sandboxed uid when the grader is root: UID_BASE + slot (one per parallel job)
@@ -90,13 +90,16 @@ def _tasks_of(uid: int) -> int:
 @dataclass
 class Sandbox:
     """Runs programs under bubblewrap with ``limits``; ``readable`` folders (and files) are
-    bound read-only at their own paths. ``slot`` picks the uid of parallel jobs.
+    bound read-only at their own paths, except ``hidden`` folders inside them, which the program
+    sees empty (an installed copy of the instructor-only references, for example). ``slot`` picks
+    the uid of parallel jobs.
     ``unsafe=True`` runs without isolation (an instructor's explicit choice, never a fallback)."""
 
     readable: list[Path]
     limits: Limits = Limits()
     slot: int = 0
     unsafe: bool = False
+    hidden: list[Path] = field(default_factory=list)
 
     @property
     def as_root(self) -> bool:
@@ -147,6 +150,9 @@ class Sandbox:
                 cmd += ["--perms", "0755", "--dir", str(folder)]
         for path in readable:
             cmd += ["--ro-bind", str(path), str(path)]
+        for path in sorted({Path(p).resolve() for p in self.hidden}):
+            if any(path == r or r in path.parents for r in readable):
+                cmd += ["--size", "4096", "--tmpfs", str(path)]  # mounted over the bind: seen empty
         cmd += ["--chdir", HOME]
         if self.as_root:
             return [*cmd, "--", "setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",

@@ -70,7 +70,7 @@ class RecurrentClassifier(nn.Module):
 
     ``forward(ids, lengths)``: ids (B, T) int64 right-padded with 0, lengths (B,) -> logits (B,).
     Train with ``nn.BCEWithLogitsLoss``. ``embed`` and ``classify`` split the forward at the
-    embedding output, where ``rnnlab.probes.input_grad_norms`` reads ``dL/dx_t``.
+    embedding output, where a probe of ``dL/dx_t`` reads the gradient (nb02, nb03).
     pad_handling: ``"auto"``, ``"pack"`` or ``"gather"`` (see the module docstring).
     """
 

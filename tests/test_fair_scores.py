@@ -1,0 +1,163 @@
+"""Fair scores, through the real autograder (``rnnlab-grade``, sandboxed):
+
+* correct answers in other common styles (``fair_variants.VARIANTS``) keep full marks: one
+  notebook per assignment and style, every answer in that style;
+* a missing answer costs only its own points: one notebook per graded TODO with that answer
+  left as the release's stub and every other answer correct; it scores the maximum minus the
+  points of the tests that need it (its own, and the dependants ``DEPENDANTS`` names, which the
+  notebooks' TODO text states).
+
+``python tests/test_fair_scores.py`` prints the per-TODO table (one notebook per TODO and
+variant, the others correct) that the closing note of the fair-scores issue quotes.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+from fair_variants import VARIANTS
+from notebook_tools import ROOT, nbgrader_meta, solution_notebooks, student_version
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from release import perfect_submission  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+# Tests that need another TODO's answer as well as their own (stated in the TODO text).
+DEPENDANTS = {
+    "01_bptt_by_hand": {
+        "rnn_forward": ["test_rnn_backward", "test_artifacts"],
+        "rnn_backward": ["test_artifacts"],
+        "gru_forward": ["test_gru_backward", "test_artifacts"],
+        "gru_backward": ["test_artifacts"],
+        "measures": ["test_artifacts"],
+    },
+}
+WORKERS = 1  # two graders at once on 2 cores oversubscribe torch threads: measured 15-20x slower
+
+
+def _solution(assignment: str) -> Path:
+    return next(p for p in solution_notebooks() if p.parent.name == assignment)
+
+
+def answer_ids(assignment: str) -> list[str]:
+    """grade_ids of the code answer cells (the graded TODOs) of an assignment."""
+    return [nbgrader_meta(c)["grade_id"] for c in nbformat.read(_solution(assignment), 4).cells
+            if c.cell_type == "code" and nbgrader_meta(c).get("solution")]
+
+
+def points_of_tests(assignment: str) -> dict[str, float]:
+    """grade_id of each autograded test -> its points."""
+    return {nbgrader_meta(c)["grade_id"]: float(nbgrader_meta(c)["points"])
+            for c in nbformat.read(student_version(_solution(assignment)), 4).cells
+            if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")}
+
+
+def submission(assignment: str, replace: dict[str, str]) -> nbformat.NotebookNode:
+    """The perfect submission with the answer cells in ``replace`` (grade_id -> source) swapped."""
+    solution = _solution(assignment)
+    notebook = perfect_submission(solution, student_version(solution))
+    for cell in notebook.cells:
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if grade_id in replace:
+            cell.source = replace[grade_id]
+    return notebook
+
+
+def stub(assignment: str, grade_id: str) -> str:
+    """The release's source of an answer cell (the stub a student starts from)."""
+    return next(c.source for c in nbformat.read(student_version(_solution(assignment)), 4).cells
+                if nbgrader_meta(c).get("grade_id") == grade_id)
+
+
+def own_test(grade_id: str) -> str:
+    return {"clip_by_global_norm": "test_clip"}.get(grade_id, f"test_{grade_id}")
+
+
+def expected_after_stub(assignment: str, grade_id: str) -> float:
+    """The maximum minus the points of the answer's own test and of the tests that need it."""
+    points = points_of_tests(assignment)
+    lost = {own_test(grade_id), *DEPENDANTS.get(assignment, {}).get(grade_id, [])}
+    return sum(points.values()) - sum(points[t] for t in lost)
+
+
+def grade(notebooks: dict[str, nbformat.NotebookNode], folder: Path) -> dict[str, dict]:
+    """Grade every notebook with the real CLI, ``WORKERS`` graders at once (one sandbox slot each)."""
+    names = sorted(notebooks)
+    shards = [names[i::WORKERS] for i in range(WORKERS)]
+
+    def run(index: int) -> list[dict]:
+        shard_dir = folder / f"shard{index}"
+        shard_dir.mkdir(parents=True)
+        for name in shards[index]:
+            nbformat.write(notebooks[name], shard_dir / f"{name}.ipynb")
+        out = folder / f"grades{index}.csv"
+        done = subprocess.run([sys.executable, "-m", "rnnlab_grader.cli", str(shard_dir), "--root", str(ROOT),
+                               "--out", str(out), "--slot", str(index + 1 + 10 * (os.getpid() % 50))],
+                              capture_output=True, text=True, timeout=3600)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return list(csv.DictReader(out.open(newline="")))
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        rows = [row for shard in pool.map(run, range(WORKERS)) for row in shard]
+    return {r["submission"].removesuffix(".ipynb"): r for r in rows}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    notebooks = {}
+    for assignment, todos in VARIANTS.items():
+        assert set(todos) == set(answer_ids(assignment)), f"{assignment}: variants for every graded TODO"
+        for style in range(2):
+            notebooks[f"{assignment}-style{style}"] = submission(
+                assignment, {grade_id: sources[style] for grade_id, sources in todos.items()})
+        for grade_id in todos:
+            notebooks[f"{assignment}-stub-{grade_id}"] = submission(assignment, {grade_id: stub(assignment, grade_id)})
+    return grade(notebooks, tmp_path_factory.mktemp("fair"))
+
+
+@pytest.mark.parametrize("assignment", sorted(VARIANTS))
+@pytest.mark.parametrize("style", [0, 1])
+def test_correct_answers_in_other_styles_score_full_marks(graded, assignment, style):
+    row = graded[f"{assignment}-style{style}"]
+    assert float(row["total"]) == float(row["max_total"]) == sum(points_of_tests(assignment).values()), row["reason"]
+    assert row["flagged"] == "", row["reason"]
+
+
+@pytest.mark.parametrize("assignment,grade_id", [(a, g) for a in sorted(VARIANTS) for g in VARIANTS[a]])
+def test_a_missing_answer_costs_only_its_own_points(graded, assignment, grade_id):
+    row = graded[f"{assignment}-stub-{grade_id}"]
+    assert float(row["total"]) == expected_after_stub(assignment, grade_id), row["reason"]
+
+
+def per_todo_table(folder: Path) -> None:
+    """Each variant alone (the other answers correct) and each stub: points, for the closing note."""
+    notebooks = {}
+    for assignment, todos in VARIANTS.items():
+        for grade_id, sources in todos.items():
+            for style, source in enumerate(sources):
+                notebooks[f"{assignment}-{grade_id}-v{style}"] = submission(assignment, {grade_id: source})
+            notebooks[f"{assignment}-{grade_id}-stub"] = submission(assignment, {grade_id: stub(assignment, grade_id)})
+    rows = grade(notebooks, folder)
+    print("| notebook | TODO | variant 1 | variant 2 | stub (expected) |")
+    print("| --- | --- | --- | --- | --- |")
+    for assignment, todos in VARIANTS.items():
+        for grade_id in todos:
+            cells = [f"{float(rows[f'{assignment}-{grade_id}-v{s}']['total']):g}" for s in range(2)]
+            stubbed = float(rows[f"{assignment}-{grade_id}-stub"]["total"])
+            maximum = rows[f"{assignment}-{grade_id}-v0"]["max_total"]
+            print(f"| {assignment[:2]} | {grade_id} | {cells[0]}/{maximum} | {cells[1]}/{maximum} | "
+                  f"{stubbed:g} ({expected_after_stub(assignment, grade_id):g}) |")
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        per_todo_table(Path(tmp))
