@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
+import torch
 
 from rnnlab.checks import assert_not_using, assert_numpy_only, check_pair, compare, expect_implemented, rel_error
+from rnnlab.models import RecurrentClassifier
 
 
 def test_rel_error_per_slice_sees_tiny_rows():
@@ -71,3 +73,19 @@ def test_assert_not_using():
     assert_not_using(numpy_only, "probes")
     with pytest.raises(AssertionError, match="calls_the_reference\\(\\) uses probes: unroll it yourself"):
         assert_not_using(calls_the_reference, "probes", hint="unroll it yourself")
+
+
+class BuiltOnTheCourseModel(RecurrentClassifier):
+    pass
+
+
+class WrittenByHand(torch.nn.Module):
+    def forward(self, x):
+        return x * 2
+
+
+def test_assert_not_using_reads_classes():
+    """A notebook's class has no source file: its bases and methods are read instead."""
+    assert_not_using(WrittenByHand, "RecurrentClassifier")
+    with pytest.raises(AssertionError, match="BuiltOnTheCourseModel\\(\\) uses RecurrentClassifier"):
+        assert_not_using(BuiltOnTheCourseModel, "RecurrentClassifier")

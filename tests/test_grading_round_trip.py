@@ -45,6 +45,15 @@ def rows(tmp_path_factory):
     deleted.cells = [c for c in deleted.cells
                      if nbgrader_meta(c).get("grade_id") not in ("clip_by_global_norm", "test_clip")]
     nbformat.write(deleted, folder / "deleted.ipynb")
+    setup_deleted = copy.deepcopy(smallest)
+    setup_deleted.cells = [c for c in setup_deleted.cells if nbgrader_meta(c).get("grade_id") != "setup"]
+    nbformat.write(setup_deleted, folder / "setup-deleted.ipynb")
+    setup_edited = copy.deepcopy(smallest)
+    for cell in setup_edited.cells:
+        if nbgrader_meta(cell).get("grade_id") == "setup":  # a student trims the setup: T, H, D, OUT undefined
+            cell.source = "\n".join(line for line in cell.source.splitlines()
+                                     if not line.startswith(("T =", "H =", "D =", "OUT =", "print(")))
+    nbformat.write(setup_edited, folder / "setup-edited.ipynb")
     out = folder.parent / "grades.csv"
     done = subprocess.run([sys.executable, "-m", "rnnlab_grader.cli", str(folder), "--root", str(ROOT),
                            "--out", str(out)], capture_output=True, text=True, timeout=3600)
@@ -70,3 +79,11 @@ def test_stripped_metadata_is_restored(rows):
 def test_deleted_cells_are_put_back_and_score_zero(rows):
     assert float(rows["deleted"]["total"]) == max_points(SMALLEST) - 2
     assert "deleted cells put back: clip_by_global_norm, test_clip" in rows["deleted"]["reason"]
+
+
+def test_setup_cells_are_put_back_when_deleted_or_edited(rows):
+    """The cells every answer depends on are locked course cells: graded as released, and said so."""
+    assert float(rows["setup-deleted"]["total"]) == max_points(SMALLEST), rows["setup-deleted"]["reason"]
+    assert "deleted cells put back: setup" in rows["setup-deleted"]["reason"]
+    assert float(rows["setup-edited"]["total"]) == max_points(SMALLEST), rows["setup-edited"]["reason"]
+    assert "edited course cells run as released: setup" in rows["setup-edited"]["reason"]

@@ -9,8 +9,8 @@ Modules, one concept each:
 * ``rnnlab.text``      - tokenizer, vocabulary, truncation, padding
 * ``rnnlab.loaders``   - review batches and truncated-BPTT language-model windows
 * ``rnnlab.models``    - classifier and language model on fused rnn/lstm/gru modules
-* ``rnnlab.probes``    - per-step gradient norms, state norms, spectral statistics, decay fits
-* ``rnnlab.training``  - fit / evaluate loops with progress bars, clipping, gradient logs
+* ``rnnlab.probes``    - gate blocks, spectral statistics, decay fits, the recurrent gradient by lag
+* ``rnnlab.training``  - training loops with progress bars, clipping, gradient logs
 * ``rnnlab.plots``     - the figures the notebooks share
 """
 from .config import PROFILES, Profile, get_profile

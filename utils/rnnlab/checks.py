@@ -68,10 +68,24 @@ def expect_implemented(fn: Callable, *args, **kwargs):
         ) from None
 
 
+def _code_of(obj) -> str:
+    """The source of a function (comments aside), or for a class the names of its base classes and
+    the source of its methods (a notebook's class has no source file that ``inspect`` can read)."""
+    if inspect.isclass(obj):
+        parts = [base.__qualname__ for base in obj.__mro__[1:]]
+        for value in vars(obj).values():
+            value = value.__func__ if isinstance(value, (staticmethod, classmethod)) else value
+            if inspect.isfunction(value):
+                parts.append(_code_of(value))
+        return "\n".join(parts)
+    return "\n".join(line.split("#", 1)[0] for line in inspect.getsource(obj).splitlines())
+
+
 def assert_not_using(function: Callable, *names: str, hint: str = "") -> None:
-    """Fail if ``function``'s code (comments aside) mentions any of ``names`` as a word:
-    a graded function must be the student's own work, not a call to the reference."""
-    body = "\n".join(line.split("#", 1)[0] for line in inspect.getsource(function).splitlines())
+    """Fail if the code of ``function`` (a function, or a class: its bases and methods; comments
+    aside) mentions any of ``names`` as a word: a graded answer must be the student's own work,
+    not a call to a course helper that does the job."""
+    body = _code_of(function)
     used = sorted({name for name in names if re.search(rf"\b{re.escape(name)}\b", body)})
     if used:
         raise AssertionError(f"{function.__name__}() uses {' and '.join(used)}: {hint or 'write it yourself.'}")

@@ -105,18 +105,18 @@ def recurrent_grad_by_lag(model: nn.Module, x: torch.Tensor, y: torch.Tensor, st
     terms with t - s = k, the part of :math:`\partial L/\partial W_{hh}` that reaches back k
     steps. The entries sum to :math:`\partial L/\partial W_{hh}`. Costs T backward passes.
     """
-    rnn = model.rnn
-    check_module(rnn)
+    module = model.rnn
+    check_module(module)
     steps = x.shape[1]
-    weights = [rnn.weight_hh_l0.detach().clone().requires_grad_(True) for _ in range(steps)]
-    params = dict(rnn.named_parameters())
+    weights = [module.weight_hh_l0.detach().clone().requires_grad_(True) for _ in range(steps)]
+    params = dict(module.named_parameters())
     embedded = model.embedding(x)
     hidden = []
     for t in range(steps):  # the fused module itself, one step at a time, with step t's copy of W_hh
-        output, state = functional_call(rnn, {**params, "weight_hh_l0": weights[t]}, (embedded[:, t:t + 1], state))
+        output, state = functional_call(module, {**params, "weight_hh_l0": weights[t]}, (embedded[:, t:t + 1], state))
         hidden.append(output[:, 0])
     count = (y != pad_id).sum().clamp(min=1)
-    by_lag = torch.zeros(steps, *rnn.weight_hh_l0.shape, dtype=rnn.weight_hh_l0.dtype, device=x.device)
+    by_lag = torch.zeros(steps, *module.weight_hh_l0.shape, dtype=module.weight_hh_l0.dtype, device=x.device)
     for t in range(steps):
         loss_t = F.cross_entropy(model.decoder(hidden[t]), y[:, t], ignore_index=pad_id, reduction="sum") / count
         if not loss_t.requires_grad:
