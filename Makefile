@@ -14,7 +14,7 @@ help:
 	@echo "make course     set up, release student versions, execute solutions ($(PROFILE) profile) into build/"
 	@echo "make test       set up and run the test suite (offline)"
 	@echo "make release    regenerate notebooks/ from solutions/ with nbgrader (prints the points)"
-	@echo "make grade SUBMISSIONS=<folder> [GRADES=grades.csv] [RESUME=1]   autograde every file in the folder (sandboxed)"
+	@echo "make grade SUBMISSIONS=<folder> [GRADES=grades.csv] [RESUME=1] [JOBS=N]   autograde every file in the folder (sandboxed, N at once; default: one per core)"
 	@echo "make export [EXPORT=<folder>]   write the student repository (default build/student-repo)"
 	@echo "make benchmark  print rnnlab's speed ratios against bare PyTorch"
 	@echo "make clean      remove build/ and caches (keeps .venv)"
@@ -51,7 +51,7 @@ run: install
 
 grade: release sandbox
 	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=<folder of submitted files> [GRADES=grades.csv] [RESUME=1]"; exit 2)
-	$(BIN)/rnnlab-grade "$(SUBMISSIONS)" --out "$(or $(GRADES),grades.csv)" $(if $(RESUME),--resume) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox)
+	$(BIN)/rnnlab-grade "$(SUBMISSIONS)" --out "$(or $(GRADES),grades.csv)" $(if $(RESUME),--resume) $(if $(JOBS),--jobs $(JOBS)) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox)
 
 export: release
 	$(PY) scripts/export.py "$(or $(EXPORT),build/student-repo)"
@@ -63,6 +63,7 @@ benchmark: install sandbox
 	$(PY) benchmarks/bench_rnnlab.py
 	$(PY) benchmarks/bench_notebooks.py
 	$(PY) benchmarks/bench_grading.py
+	$(PY) benchmarks/bench_grading_jobs.py
 
 clean:
 	rm -rf build outputs .pytest_cache

@@ -26,8 +26,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from notebook_tools import ROOT
-from rnnlab_grader import repair, reports, submissions, tampering
-from rnnlab_grader.sandbox import UID_BASE
+from rnnlab_grader import cli, repair, reports, submissions, tampering
+from rnnlab_grader.sandbox import UID_BASE, Sandbox
 
 CELL_S, WALL_S, SHORT_WALL_S = 10, 240, 30
 ASSIGNMENT, NAME = "00_tiny", "tiny"
@@ -270,7 +270,7 @@ def uid_processes() -> list[str]:
 def run_grader(folder: Path, course: Path, out: Path, *extra: str, wall=WALL_S, env=None):
     return subprocess.run([sys.executable, "-m", "rnnlab_grader.cli", str(folder), "--root", str(course),
                            "--out", str(out), "--cell-timeout", str(CELL_S), "--wall", str(wall), "--slot", str(SLOT),
-                           *extra],
+                           "--jobs", "1", *extra],
                           capture_output=True, text=True, timeout=1800, env={**os.environ, **(env or {})})
 
 
@@ -315,6 +315,7 @@ def graded(course, tmp_path_factory):
         "formula-names": with_names(perfect(), '=HYPERLINK("http://evil.example","x")', "@SUM(1+1)"),
         "control-names": with_names(perfect(), "Ada\x1b[31m\u202eLovelace\r\n", "self"),
         "zz-perfect-after": perfect(),
+        "import-reference": with_cell(perfect(), "import rnnlab_reference.probes as leaked\nprint(leaked)"),
         # correct work in other shapes keeps its points
         "honest-magics": with_cell(perfect(), "%matplotlib inline\n!echo hello\nfrom IPython.display import display\n"
                                               "display('shown')", after=None),
@@ -677,3 +678,49 @@ def test_verdicts_count_only_signed_ordered_unique_lines():
     assert report.flags == {"gc.get_objects", "unsigned-report-lines"}
     twice = verdicts.parse(_signed(key, "R", 1, "3 pass -") + _signed(key, "R", 2, "3 pass -"), key)
     assert twice.outcome(3).status == "fail" and "duplicate-verdicts" in twice.flags
+
+
+PARALLEL_SAMPLE = ("perfect", "blank", "hook-ast-try", "monkeypatch", "crash", "stripped", "deleted", "garbage",
+                   "formula-names", "honest-tuple-names", "zz-perfect-after")
+
+
+def test_two_jobs_give_the_same_rows_as_one(graded, tmp_path):
+    """--jobs 2: two sandboxes at once (uids SLOT and SLOT+1), the same table as one at a time."""
+    folder = tmp_path / "submitted"
+    folder.mkdir()
+    for name in PARALLEL_SAMPLE:
+        (folder / f"{name}.ipynb").write_bytes((graded["folder"] / f"{name}.ipynb").read_bytes())
+    out = tmp_path / "grades.csv"
+    done = run_grader(folder, graded["course"], out, "--jobs", "2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 at once, 1 thread(s) each" in done.stdout
+    rows = list(csv.DictReader(out.open(newline="")))
+    assert [r["submission"] for r in rows] == sorted(f"{n}.ipynb" for n in PARALLEL_SAMPLE)
+    for record in rows:
+        assert record == graded["rows"][Path(record["submission"]).stem], record["submission"]
+    time.sleep(2)
+    assert processes_of(range(UID_BASE + SLOT, UID_BASE + SLOT + 2)) == []
+
+
+def test_a_grader_error_on_one_file_costs_only_its_row(tmp_path, monkeypatch):
+    """grade_all: an exception of the grader itself on one file is that file's row, with a reason."""
+    def fake_grade_one(path, name, releases, sandbox, threads=None):
+        if name == "bad.ipynb":
+            raise RuntimeError("boom")
+        return {"submission": name, "sha256": "", "your_name": "A", "your_partner_name": "self",
+                "assignment": ASSIGNMENT, "points": 5.0, "max_points": 5.0, "flags": [], "reason": "", "failed": False}
+
+    monkeypatch.setattr(cli, "grade_one", fake_grade_one)
+    grades = reports.GradesFile(tmp_path / "grades.csv", [ASSIGNMENT])
+    todo = [(tmp_path / n, n) for n in ("b.ipynb", "bad.ipynb", "a.ipynb")]
+    cli.grade_all(todo, [], Sandbox([], slot=SLOT), grades, jobs=2, threads=1)
+    rows = list(csv.DictReader((tmp_path / "grades.csv").open(newline="")))
+    assert [r["submission"] for r in rows] == ["a.ipynb", "b.ipynb", "bad.ipynb"]
+    assert [r["total"] for r in rows] == ["5", "5", "0"]
+    assert "the grader failed on this file (RuntimeError)" in rows[2]["reason"]
+
+
+def test_answer_cells_cannot_import_the_references(graded):
+    """The instructor-only references reach test cells only (the runner's own __import__ for tests)."""
+    record = row(graded, "import-reference")
+    assert points(record) == 5 and "ModuleNotFoundError" in record["reason"], record["reason"]

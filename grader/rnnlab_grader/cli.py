@@ -16,8 +16,12 @@ import importlib.util
 import json
 import os
 import sys
+import queue
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
+
+from tqdm.auto import tqdm
 
 from . import repair, reports, runner, submissions, tampering, verdicts
 from .sandbox import Limits, Sandbox, SandboxUnavailable
@@ -45,15 +49,20 @@ def reference_sources() -> dict[str, str]:
             **{f"{runner.REFERENCE_PACKAGE}.{p.stem}": p.read_text() for p in modules}}
 
 
-def runner_env() -> dict[str, str]:
+def runner_env(threads: int | None = None) -> dict[str, str]:
+    """The runner's whole environment. ``threads`` caps torch's and BLAS's thread pools: graders
+    running at once must share the cores, or their threads oversubscribe them (measured: two
+    graders with 2 threads each on 2 cores ran a notebook 15-20x slower than one grader)."""
     home = "/grading"
-    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
+    pools = {} if threads is None else {name: str(threads) for name in
+                                        ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    return {**pools, "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
             "MPLCONFIGDIR": f"{home}/.mpl", "IPYTHONDIR": f"{home}/.ipython", "XDG_CACHE_HOME": f"{home}/.cache",
             "RNNLAB_OUTPUT": f"{home}/outputs", "NBGRADER_EXECUTION": "autograde", "MPLBACKEND": "Agg",
             "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TMPDIR": "/tmp"}
 
 
-def run_with_restarts(cells: list[submissions.PlannedCell], imports, sandbox: Sandbox):
+def run_with_restarts(cells: list[submissions.PlannedCell], imports, sandbox: Sandbox, threads: int | None = None):
     """Run the plan in a fresh sandbox; when the process dies in a cell (an exit call, a crash, a
     kill by a limit), run it again from the start without that cell, at most ``MAX_RUNS`` times
     within the one wall limit, so a crash costs that cell and not the tests after it.
@@ -70,7 +79,7 @@ def run_with_restarts(cells: list[submissions.PlannedCell], imports, sandbox: Sa
                    "preimport": sorted({module for _, module, _ in imports}), "debug": bool(os.environ.get(DEBUG)),
                    "reference": reference_sources()}
         key = verdicts.new_key()
-        outcome = box.run([sys.executable, "-I", str(RUNNER)], runner_env(), stdin=json.dumps(payload).encode(),
+        outcome = box.run([sys.executable, "-I", str(RUNNER)], runner_env(threads), stdin=json.dumps(payload).encode(),
                           secret=key)
         report = verdicts.parse(outcome.report, key)
         flags |= report.flags
@@ -117,10 +126,12 @@ def _reasons_for(cells, report: verdicts.Report, outcome, crashed, limits: Limit
     return reasons
 
 
-def grade_one(path: Path, name: str, releases: list[submissions.Release], sandbox: Sandbox) -> dict:
-    """Grade one file; always returns a row (0 points and a reason when it cannot be graded)."""
+def grade_one(path: Path, name: str, releases: list[submissions.Release], sandbox: Sandbox,
+              threads: int | None = None) -> dict:
+    """Grade one file; always returns a row (0 points and a reason when it cannot be graded).
+    ``row["failed"]`` is true when the file could not be graded or its run did not finish."""
     row = {"submission": name, "sha256": "", "your_name": "", "your_partner_name": "", "assignment": "",
-           "points": 0.0, "max_points": 0.0, "flags": [], "reason": ""}
+           "points": 0.0, "max_points": 0.0, "flags": [], "reason": "", "failed": True}
     try:
         row["sha256"] = _sha256(path)
         notebook = submissions.read_submission(path)
@@ -142,7 +153,8 @@ def grade_one(path: Path, name: str, releases: list[submissions.Release], sandbo
         return row
     row["your_name"], row["your_partner_name"] = submissions.pair_names(restoration.notebook)
     cells = submissions.plan(restoration.notebook, release)
-    report, outcome, crashed = run_with_restarts(cells, submissions.trusted_imports(release), sandbox)
+    report, outcome, crashed = run_with_restarts(cells, submissions.trusted_imports(release), sandbox, threads)
+    row["failed"] = not report.finished
     row["points"] = float(sum(c.points for c in cells if c.kind == "test"
                               and (r := report.outcome(c.index)) is not None and r.status == "pass"))
     flags = sorted(set(tampering.scan([c.source for c in cells if c.own])) | report.flags)
@@ -176,6 +188,43 @@ def submitted_files(folder: Path) -> list[Path]:
     return found
 
 
+def grade_all(todo: list[tuple[Path, str]], releases, sandbox: Sandbox, grades: reports.GradesFile, jobs: int,
+              threads: int) -> None:
+    """Grade ``(path, name)`` pairs, ``jobs`` at once, each job in its own sandbox uid (slot, slot+1, ...).
+    Rows reach the CSV as files finish and are sorted by file name at the end, so the table is the
+    same whatever ``jobs``. An error of the grader itself on one file costs that file's row only."""
+    slots: queue.Queue[int] = queue.Queue()
+    for offset in range(jobs):
+        slots.put(sandbox.slot + offset)
+
+    def grade(path: Path, name: str) -> tuple[dict, float]:
+        slot, started = slots.get(), time.perf_counter()
+        try:
+            return grade_one(path, name, releases, dataclasses.replace(sandbox, slot=slot), threads), \
+                time.perf_counter() - started
+        except Exception as error:  # noqa: BLE001 - a row with a reason, never a lost class
+            return {"submission": name, "sha256": "", "your_name": "", "your_partner_name": "", "assignment": "",
+                    "points": 0.0, "max_points": 0.0, "flags": [], "failed": True,
+                    "reason": f"the grader failed on this file ({type(error).__name__}); grade it again"}, \
+                time.perf_counter() - started
+        finally:
+            slots.put(slot)
+
+    failed = 0
+    with ThreadPoolExecutor(jobs) as pool, tqdm(total=len(todo), desc="grading", unit="file",
+                                                 disable=not sys.stderr.isatty()) as bar:
+        futures = [pool.submit(grade, path, name) for path, name in todo]
+        for future in as_completed(futures):
+            row, seconds = future.result()
+            grades.add(row)
+            failed += bool(row.get("failed"))
+            bar.update(1)
+            bar.set_postfix(failed=failed, refresh=False)
+            bar.write(f"  {reports.safe_text(row['submission'], 80)}: {row['points']:g}/{row['max_points']:g} "
+                      f"in {seconds:.0f} s" + (f"  ({reports.safe_text(row['reason'], 300)})" if row["reason"] else ""))
+    grades.sort()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rnnlab-grade", description=__doc__.splitlines()[0])
     parser.add_argument("submissions", type=Path, help="folder of submitted files (searched recursively)")
@@ -186,8 +235,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-gib", type=float, default=Limits.memory_gib)
     parser.add_argument("--processes", type=int, default=Limits.processes, help="processes and threads per sandbox")
     parser.add_argument("--resume", action="store_true", help="keep the CSV's rows and skip files already graded")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="submissions graded at once, each in its own sandbox (default: the number of cores)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch/BLAS threads per sandbox (default: cores divided by jobs)")
     parser.add_argument("--slot", type=int, default=0,
-                        help="as root, submissions run as uid 62000+SLOT: give graders running at once different slots")
+                        help="as root, submissions run as uid 62000+SLOT (+1, +2, ... for --jobs): give graders "
+                             "running at once slots that far apart")
     parser.add_argument("--unsafe-no-sandbox", action="store_true",
                         help="run submissions WITHOUT isolation (only if you trust every one of them)")
     args = parser.parse_args(argv)
@@ -208,18 +262,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     releases = submissions.load_releases(root)
     grades = reports.GradesFile(args.out, sorted({r.assignment for r in releases}), resume=args.resume)
-    mode = "WITHOUT a sandbox (--unsafe-no-sandbox)" if sandbox.unsafe else "in a bubblewrap sandbox each"
-    print(f"grading {len(files)} files {mode}", flush=True)
+    todo = []
     for path in files:
         name = str(path.relative_to(args.submissions))
         if args.resume and path.is_file() and not path.is_symlink() and grades.done(name, _sha256(path)):
             continue
-        started = time.perf_counter()
-        row = grade_one(path, name, releases, sandbox)
-        grades.add(row)
-        print(f"  {reports.safe_text(name, 80)}: {row['points']:g}/{row['max_points']:g} "
-              f"in {time.perf_counter() - started:.0f} s"
-              + (f"  ({reports.safe_text(row['reason'], 300)})" if row["reason"] else ""), flush=True)
+        todo.append((path, name))
+    jobs = max(1, min(args.jobs, len(todo) or 1))
+    threads = args.threads or max(1, (os.cpu_count() or 1) // jobs)
+    mode = "WITHOUT a sandbox (--unsafe-no-sandbox)" if sandbox.unsafe else "in a bubblewrap sandbox each"
+    print(f"grading {len(todo)} files {mode}, {jobs} at once, {threads} thread(s) each", flush=True)
+    grade_all(todo, releases, sandbox, grades, jobs, threads)
     print(f"wrote {args.out}")
     return 0
 

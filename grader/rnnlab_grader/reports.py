@@ -71,6 +71,11 @@ class GradesFile:
         self.records.append(to_record(row, self.assignments))
         self.write()
 
+    def sort(self) -> None:
+        """Order the rows by file name and rewrite the file (the same table whatever the order of grading)."""
+        self.records.sort(key=lambda r: r.get("submission", ""))
+        self.write()
+
     def write(self) -> None:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=fields(self.assignments), extrasaction="ignore", restval="")

@@ -1,0 +1,76 @@
+"""Throughput of ``rnnlab-grade --jobs N`` against one job at a time, side by side.
+
+A generated class: for each notebook, a perfect, a blank (the untouched release) and a partial
+submission (every other answer left as the stub), COPIES times over. The same folder is graded
+with ``--jobs 1`` and ``--jobs <cores>``, alternating, REPEATS times; the ratio is of medians.
+Prints files per minute, the ratio, and the time 200 pairs x 4 notebooks would take at that rate
+(one submission per pair and notebook, graded on this machine).
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from release import perfect_submission  # noqa: E402
+
+COPIES, REPEATS = 2, 2
+
+
+def generated_class(folder: Path) -> int:
+    count = 0
+    for solution in sorted((ROOT / "solutions").glob("*/*.ipynb")):
+        release = ROOT / "notebooks" / solution.parent.name / solution.name
+        perfect = perfect_submission(solution, release)
+        stubs = {c.metadata["nbgrader"]["grade_id"]: c.source for c in nbformat.read(release, 4).cells
+                 if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
+        partial = perfect_submission(solution, release)
+        for index, cell in enumerate(c for c in partial.cells if c.metadata.get("nbgrader", {}).get("grade_id") in stubs):
+            if index % 2:
+                cell.source = stubs[cell.metadata["nbgrader"]["grade_id"]]
+        for copy in range(COPIES):
+            for kind, notebook in (("perfect", perfect), ("blank", nbformat.read(release, 4)), ("partial", partial)):
+                nbformat.write(notebook, folder / f"{solution.parent.name}-{kind}-{copy}.ipynb")
+                count += 1
+    return count
+
+
+def grade(folder: Path, jobs: int, out: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "rnnlab_grader.cli", str(folder), "--root", str(ROOT), "--out", str(out),
+                    "--jobs", str(jobs), "--slot", "700"], check=True, capture_output=True, timeout=7200)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    cores = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "class"
+        folder.mkdir()
+        files = generated_class(folder)
+        times: dict[int, list[float]] = {1: [], cores: []}
+        for _ in range(REPEATS):
+            for jobs in times:
+                times[jobs].append(grade(folder, jobs, Path(tmp) / f"grades-{jobs}.csv"))
+        same = (Path(tmp) / "grades-1.csv").read_bytes() == (Path(tmp) / f"grades-{cores}.csv").read_bytes()
+    print(f"grading throughput, {files} generated submissions (perfect, blank, partial of each notebook), "
+          f"{REPEATS} alternating runs each:")
+    for jobs, seconds in times.items():
+        median = statistics.median(seconds)
+        per_file = median / files
+        print(f"  --jobs {jobs}: {median:6.1f} s ({60 * files / median:5.1f} files/min, {per_file:4.1f} s/file); "
+              f"200 pairs x 4 notebooks: {800 * per_file / 60:5.1f} min")
+    print(f"  ratio --jobs {cores} / --jobs 1 throughput: {statistics.median(times[1]) / statistics.median(times[cores]):.2f}"
+          f"; same CSV: {same}")
+
+
+if __name__ == "__main__":
+    main()
