@@ -691,7 +691,7 @@ def test_two_jobs_give_the_same_rows_as_one(graded, tmp_path):
     for name in PARALLEL_SAMPLE:
         (folder / f"{name}.ipynb").write_bytes((graded["folder"] / f"{name}.ipynb").read_bytes())
     out = tmp_path / "grades.csv"
-    done = run_grader(folder, graded["course"], out, "--jobs", "2")
+    done = run_grader(folder, graded["course"], out, "--jobs", "2", "--students", str(tmp_path / "students.csv"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 at once, 1 thread(s) each" in done.stdout
     rows = list(csv.DictReader(out.open(newline="")))
@@ -700,6 +700,8 @@ def test_two_jobs_give_the_same_rows_as_one(graded, tmp_path):
         assert record == graded["rows"][Path(record["submission"]).stem], record["submission"]
     time.sleep(2)
     assert processes_of(range(UID_BASE + SLOT, UID_BASE + SLOT + 2)) == []
+    students = {r["student"]: r for r in csv.DictReader((tmp_path / "students.csv").open(newline=""))}
+    assert all(r["max_total"] == "5" for r in students.values()) and students, students
 
 
 def test_a_grader_error_on_one_file_costs_only_its_row(tmp_path, monkeypatch):
@@ -724,3 +726,26 @@ def test_answer_cells_cannot_import_the_references(graded):
     """The instructor-only references reach test cells only (the runner's own __import__ for tests)."""
     record = row(graded, "import-reference")
     assert points(record) == 5 and "ModuleNotFoundError" in record["reason"], record["reason"]
+
+
+def _file_row(submission, name, partner, total, reason="", flagged=""):
+    return {"submission": submission, "your_name": name, "your_partner_name": partner, "assignment": "nb1",
+            "total": total, "flagged": flagged, "reason": reason}
+
+
+def test_student_table_credits_both_partners_and_flags_two_pairs():
+    records = [
+        _file_row("ada.ipynb", "Ada", "Grace", "4", "test_x failed"),
+        _file_row("grace.ipynb", "grace ", "Ada", "4"),           # the partner's copy: the same pair
+        _file_row("alan.ipynb", "Alan", "self", "3"),             # alone
+        _file_row("alan2.ipynb", "Alan", "Ada", "5"),             # Alan and Ada in a second pair
+        _file_row("anon.ipynb", "", "", "2"),                     # no names: a flagged row, not lost
+        {**_file_row("other.ipynb", "Zed", "self", "9"), "assignment": ""},  # not a course notebook
+    ]
+    rows = {r["student"]: r for r in reports.student_rows(records, ["nb1", "nb2"], {"nb1": 5, "nb2": 7})}
+    assert set(rows) == {"Ada", "Grace", "Alan", "(no names) anon.ipynb"}  # as first written, matched case-blind
+    assert rows["Grace"]["nb1"] == "4" and rows["Grace"]["flagged"] == "" and rows["Grace"]["max_total"] == "12"
+    assert rows["Ada"]["nb1"] == "5" and rows["Ada"]["total"] == "5" and rows["Ada"]["flagged"] == "FLAGGED"
+    assert "two different pairs" in rows["Ada"]["reason"] and "test_x failed" in rows["Ada"]["reason"]
+    assert rows["Alan"]["nb1"] == "5" and rows["Alan"]["flagged"] == "FLAGGED"   # the higher score, never 3 + 5
+    assert rows["(no names) anon.ipynb"]["flagged"] == "FLAGGED" and rows["(no names) anon.ipynb"]["nb2"] == ""

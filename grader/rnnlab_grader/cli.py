@@ -229,7 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rnnlab-grade", description=__doc__.splitlines()[0])
     parser.add_argument("submissions", type=Path, help="folder of submitted files (searched recursively)")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="course root (notebooks/, solutions/)")
-    parser.add_argument("--out", type=Path, default=Path("grades.csv"))
+    parser.add_argument("--out", type=Path, default=Path("grades-by-file.csv"), help="the table of one row per file")
+    parser.add_argument("--students", type=Path, default=None,
+                        help="also write one row per student here (both partners credited; written at the end)")
     parser.add_argument("--wall", type=float, default=Limits.wall_s, help="seconds per submission")
     parser.add_argument("--cell-timeout", type=float, default=Limits.cell_s, help="seconds per cell")
     parser.add_argument("--memory-gib", type=float, default=Limits.memory_gib)
@@ -274,6 +276,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"grading {len(todo)} files {mode}, {jobs} at once, {threads} thread(s) each", flush=True)
     grade_all(todo, releases, sandbox, grades, jobs, threads)
     print(f"wrote {args.out}")
+    if args.students:
+        reports.write_student_table(args.students, grades.records, grades.assignments,
+                                    {r.assignment: r.max_points for r in releases})
+        print(f"wrote {args.students}")
     return 0
 
 

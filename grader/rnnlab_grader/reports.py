@@ -1,4 +1,5 @@
-"""The grades CSV: one row per submitted file, written as each submission finishes.
+"""The grades CSVs: one row per submitted file, written as each submission finishes, and one row
+per student (both partners credited), written at the end of a run.
 
 * **Atomic rows.** After every submission the whole table is written to a temporary file next
   to the CSV and moved over it (``os.replace``), so an interrupted run leaves a complete CSV of
@@ -81,14 +82,80 @@ class GradesFile:
         writer = csv.DictWriter(buffer, fieldnames=fields(self.assignments), extrasaction="ignore", restval="")
         writer.writeheader()
         writer.writerows(self.records)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", newline="") as out:
-                out.write(buffer.getvalue())
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        _replace(self.path, buffer.getvalue())
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file next to ``path`` and move it over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+STUDENT_FIELDS_HEAD = ["student"]
+STUDENT_FIELDS_TAIL = ["total", "max_total", "flagged", "reason", "files"]
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def student_rows(records: list[dict], assignments: list[str], max_points: dict[str, float]) -> list[dict]:
+    """One row per student from the per-file records: both partners credited (``"self"`` means
+    working alone), a column per assignment and a total. A student found in two *different* pairs
+    for one assignment is flagged and keeps the higher score, never the sum; two partners handing
+    in copies of one notebook is the expected case. A file without names gets a row of its own,
+    flagged, so no points go missing."""
+    by_student: dict[str, dict] = {}
+    for record in records:
+        assignment = record.get("assignment", "")
+        if assignment not in assignments:
+            continue
+        names = [n for n in (record.get("your_name", ""), record.get("your_partner_name", ""))
+                 if n.strip() and _name_key(n) != "self"]
+        pair = frozenset(_name_key(n) for n in names)
+        if not names:
+            names = [f"(no names) {record.get('submission', '')}"]
+        for name in names:
+            entry = by_student.setdefault(_name_key(name), {"student": name, "scores": {}, "pairs": {}, "notes": [],
+                                                           "files": [], "flagged": not pair})
+            entry["files"].append(record.get("submission", ""))
+            entry["flagged"] |= record.get("flagged") == "FLAGGED"
+            score = float(record.get("total") or 0)
+            seen = entry["pairs"].setdefault(assignment, set())
+            if seen and pair not in seen:
+                entry["flagged"] = True
+                entry["notes"].append(f"{assignment}: in two different pairs (files {', '.join(entry['files'][-2:])})")
+            seen.add(pair)
+            entry["scores"][assignment] = max(score, entry["scores"].get(assignment, 0.0))
+            if record.get("reason"):
+                entry["notes"].append(f"{assignment}: {record['reason']}")
+    rows = []
+    for key in sorted(by_student):
+        entry = by_student[key]
+        row = {"student": safe_text(entry["student"], NAME_CHARS)}
+        row.update({a: (f"{entry['scores'][a]:g}" if a in entry["scores"] else "") for a in assignments})
+        row.update(total=f"{sum(entry['scores'].values()):g}", max_total=f"{sum(max_points.get(a, 0) for a in assignments):g}",
+                   flagged="FLAGGED" if entry["flagged"] else "",
+                   reason=safe_text("; ".join(dict.fromkeys(entry["notes"])), REASON_CHARS),
+                   files=safe_text(" ".join(sorted(set(entry["files"]))), REASON_CHARS))
+        rows.append(row)
+    return rows
+
+
+def write_student_table(path: Path, records: list[dict], assignments: list[str], max_points: dict[str, float]) -> None:
+    """Write ``student_rows`` to ``path`` atomically (the gradebook a spreadsheet or an LMS imports)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=[*STUDENT_FIELDS_HEAD, *assignments, *STUDENT_FIELDS_TAIL],
+                            extrasaction="ignore", restval="")
+    writer.writeheader()
+    writer.writerows(student_rows(records, assignments, max_points))
+    _replace(path, buffer.getvalue())
