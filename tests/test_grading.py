@@ -749,3 +749,18 @@ def test_student_table_credits_both_partners_and_flags_two_pairs():
     assert "two different pairs" in rows["Ada"]["reason"] and "test_x failed" in rows["Ada"]["reason"]
     assert rows["Alan"]["nb1"] == "5" and rows["Alan"]["flagged"] == "FLAGGED"   # the higher score, never 3 + 5
     assert rows["(no names) anon.ipynb"]["flagged"] == "FLAGGED" and rows["(no names) anon.ipynb"]["nb2"] == ""
+
+
+def test_a_hidden_folder_inside_a_readable_one_is_seen_empty(tmp_path):
+    """An installed copy of rnnlab_reference sits inside the Python environment the sandbox shows:
+    ``Sandbox(hidden=...)`` mounts it empty."""
+    shown, hidden = tmp_path / "site-packages", tmp_path / "site-packages" / "rnnlab_reference"
+    hidden.mkdir(parents=True)
+    (shown / "visible.py").write_text("x = 1\n")
+    (hidden / "probes.py").write_text("ANSWER = 42\n")
+    os.chmod(tmp_path, 0o755)
+    sandbox = Sandbox([shown], slot=SLOT, hidden=[hidden])
+    read = subprocess.run(sandbox.command(["/bin/cat", str(shown / "visible.py")]), capture_output=True, timeout=60)
+    assert read.returncode == 0 and read.stdout == b"x = 1\n", read.stderr
+    listed = subprocess.run(sandbox.command(["/bin/ls", "-A", str(hidden)]), capture_output=True, timeout=60)
+    assert listed.returncode == 0 and listed.stdout == b"", (listed.stdout, listed.stderr)
