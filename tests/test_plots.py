@@ -87,3 +87,15 @@ def test_state_traces_one_panel_each_coloured_by_label(tmp_path):
     assert bottom.get_ylabel() == r"$\|c_t\|$" and top.get_ylabel() == "state norm"
     with pytest.raises(ValueError, match="2 traces for 3 labels"):
         plots.plot_state_traces({"x": traces[:2]}, [1, 0, 1], "bad")
+
+
+def test_colours_follow_the_model_kind_anywhere_in_the_name():
+    """ "RNN, cue first" and "LSTM, reviews" take their kind's colour; two curves of one kind differ in style."""
+    figure = plots.plot_accuracy_vs_length({"LSTM, cue first": {50: 0.9}, "RNN, cue first": {50: 0.5},
+                                      "LSTM, reviews": {50: 0.8}}, title="t")
+    lines = [line for line in figure.axes[0].get_lines() if line.get_label() != "chance"]
+    assert [line.get_color() for line in lines] == ["tab:green", "tab:red", "tab:green"]
+    assert [line.get_linestyle() for line in lines] == ["-", "-", "--"]
+    figure = plots.plot_gradient_decay({"RNN at init": [1.0, 0.1], "RNN after training": [1.0, 0.5]}, title="t")
+    assert [(line.get_color(), line.get_linestyle()) for line in figure.axes[0].get_lines()] == \
+        [("tab:red", "-"), ("tab:red", "--")]

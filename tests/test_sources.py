@@ -185,3 +185,15 @@ def test_offline_flag_skips_the_network(monkeypatch):
     started = time.monotonic()
     assert sources.hub_reachable() is False
     assert time.monotonic() - started < sources.HUB_TIMEOUT_S  # decided without waiting on the network
+
+
+def test_dataset_names_for_titles():
+    from pathlib import Path
+
+    from rnnlab.sources import DataSource
+
+    assert DataSource("synthetic").dataset_name("imdb") == "synthetic"
+    assert DataSource("directory", path=Path("data")).dataset_name("imdb") == "IMDB"
+    assert DataSource("hub").dataset_name("wikitext") == "WikiText-2"
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        DataSource("hub").dataset_name("ptb")

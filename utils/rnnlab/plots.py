@@ -2,6 +2,7 @@
 ``Figure``, and saves it (PNG, 150 dpi) when given ``path``."""
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -22,9 +23,25 @@ def _as_array(values) -> np.ndarray:
     return np.asarray(values, dtype=float)
 
 
+LINESTYLES = ("-", "--", ":", "-.")
+
+
 def _color(name: str, index: int) -> str:
-    key = name.lower().split()[0]
-    return MODEL_COLORS.get(key, f"C{index}")
+    """The course colour of the model kind named in ``name`` ("RNN, cue first", "LSTM at init"), as a
+    word anywhere; ``C<index>`` when it names none."""
+    found = re.search(r"\b(rnn|lstm|gru)\b", name.lower())
+    return MODEL_COLORS[found.group(1)] if found else f"C{index}"
+
+
+def _styles(names) -> list[tuple[str, str]]:
+    """(colour, line style) per name: curves of the same kind share its colour and differ in style
+    ("RNN at init" solid, "RNN after training" dashed)."""
+    styles, used = [], {}
+    for index, name in enumerate(names):
+        color = _color(name, index)
+        styles.append((color, LINESTYLES[used.get(color, 0) % len(LINESTYLES)]))
+        used[color] = used.get(color, 0) + 1
+    return styles
 
 
 def save_figure(fig: Figure, path: str | Path | None) -> Figure:
@@ -50,13 +67,15 @@ def plot_gradient_decay(curves: Mapping[str, object], title: str, ylabel: str = 
 
     steps: the x value of each point (default 0..T-1; pass 1..T when steps count from 1).
 
-    Names starting with rnn/lstm/gru get the course colours (red/green/blue). ``notes``
+    Names that mention rnn/lstm/gru get the course colours (red/green/blue); a second curve of the
+    same kind is dashed. ``notes``
     adds text to a curve's legend entry (e.g. its fitted decay). On a log axis,
     zero or non-finite values (underflow, NaN) are left as gaps.
     """
     with sns.axes_style(STYLE):
         fig, ax = plt.subplots(figsize=(8, 4.5))
         gaps, xs = False, []
+        styles = _styles(curves)
         for i, (name, values) in enumerate(curves.items()):
             y = _as_array(values)
             label = f"{name}: {notes[name]}" if notes and name in notes else name
@@ -64,7 +83,7 @@ def plot_gradient_decay(curves: Mapping[str, object], title: str, ylabel: str = 
             shown = _positive(y) if log else y
             gaps |= bool(np.isnan(shown).any())
             xs.append(x)
-            ax.plot(x, shown, label=label, color=_color(name, i), lw=1.8)
+            ax.plot(x, shown, label=label, color=styles[i][0], ls=styles[i][1], lw=1.8)
         if xs:
             ax.set_xlim(min(x.min() for x in xs), max(x.max() for x in xs))  # keep steps that are gaps in view
         if log:
@@ -83,9 +102,10 @@ def plot_accuracy_vs_length(results: Mapping[str, Mapping[int, float]], title: s
     """Accuracy against sequence length: results is model name -> {length: accuracy (0..1)}."""
     with sns.axes_style(STYLE):
         fig, ax = plt.subplots(figsize=(7, 4.5))
+        styles = _styles(results)
         for i, (name, by_length) in enumerate(results.items()):
             lengths = sorted(by_length)
-            ax.plot(lengths, [by_length[n] for n in lengths], marker="o", label=name, color=_color(name, i))
+            ax.plot(lengths, [by_length[n] for n in lengths], marker="o", label=name, color=styles[i][0], ls=styles[i][1])
         ax.axhline(0.5, color="grey", ls="--", lw=1, label="chance")
         ax.set_xscale("log", base=2)
         all_lengths = sorted({n for by_length in results.values() for n in by_length})

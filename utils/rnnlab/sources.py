@@ -47,6 +47,16 @@ class DataSource:
     path: Path | None = None
     reason: str = ""
 
+    def dataset_name(self, dataset: str) -> str:
+        """What a figure title should call the text: "IMDB" / "WikiText-2" for the real data set (hub
+        or a local copy), "synthetic" for the course's generated stand-in. dataset: "imdb" or "wikitext"."""
+        if self.kind == "synthetic":
+            return "synthetic"
+        names = {"imdb": "IMDB", "wikitext": "WikiText-2"}
+        if dataset not in names:
+            raise ValueError(f"dataset must be one of {sorted(names)}, got {dataset!r}")
+        return names[dataset]
+
     def describe(self) -> str:
         """Short text for the banner."""
         where = f"{self.kind}:{self.path}" if self.path else self.kind
