@@ -37,5 +37,11 @@ def test_profiles_shrink_from_full_to_grade():
     for section in ("imdb", "lm"):
         big, mid, small = (getattr(p, section) for p in (full, fast, grade))
         assert big.vocab_size >= mid.vocab_size >= small.vocab_size
-        assert big.epochs >= mid.epochs >= small.epochs
+        assert big.hidden_dim >= mid.hidden_dim >= small.hidden_dim
+
+        def work(scale):  # epochs x examples x the recurrent matrix's size: what a run costs
+            return scale.epochs * getattr(scale, "n_reviews", getattr(scale, "train_lines", 1)) * scale.hidden_dim ** 2
+        # fast trains its smaller language models for more epochs (the agreement effect needs them),
+        # still at half of full's work or less
+        assert work(big) >= work(mid) >= work(small)
     assert grade.default_data == "synthetic" and full.default_data == "auto"

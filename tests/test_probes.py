@@ -286,3 +286,38 @@ def test_recurrent_grad_by_lag_single_target_reaches_back_to_the_start():
     by_lag = probes.recurrent_grad_by_lag(model, x, y)
     norms = by_lag.flatten(1).norm(dim=1)
     assert torch.all(norms[:-1] > 0) and norms[-1] == 0
+
+
+class _AgreeingModel(nn.Module):
+    """A stand-in language model that prefers the plural verb after a plural subject, or never."""
+
+    def __init__(self, vocab, knows):
+        super().__init__()
+        from rnnlab import synthetic
+
+        self.vocab, self.knows = vocab, knows
+        self.plural = {vocab.stoi[w] for w in synthetic.PLURAL_SUBJECTS}
+        self.plural_verbs = [vocab.stoi[w] for w in synthetic.PLURAL_VERBS]
+        self.singular_verbs = [vocab.stoi[w] for w in synthetic.SINGULAR_VERBS]
+
+    def forward(self, ids):
+        logits = torch.zeros(*ids.shape, len(self.vocab))
+        for row in range(ids.shape[0]):
+            plural = int(ids[row, 1]) in self.plural
+            favoured = self.plural_verbs if (plural or not self.knows) else self.singular_verbs
+            logits[row, :, favoured] = 1.0
+        return logits, None
+
+
+def test_agreement_accuracy_counts_the_agreeing_form():
+    from rnnlab import synthetic
+    from rnnlab.text import Vocabulary
+
+    vocab = Vocabulary.build([line.split() for line in synthetic.agreement_corpus(300, seed=0)], 200)
+    found = synthetic.agreement_probes((2, 9), per_gap=10, seed=0)
+    assert len(found) == 20 and {len(p.tokens) for p in found} == {4, 11}
+    assert all((p.correct in synthetic.PLURAL_VERBS) == (p.tokens[1] in synthetic.PLURAL_SUBJECTS) for p in found)
+    assert probes.agreement_accuracy(_AgreeingModel(vocab, knows=True), vocab, found) == {2: 1.0, 9: 1.0}
+    assert probes.agreement_accuracy(_AgreeingModel(vocab, knows=False), vocab, found) == {2: 0.5, 9: 0.5}
+    with pytest.raises(ValueError, match="vocabulary lacks"):
+        probes.agreement_accuracy(_AgreeingModel(vocab, knows=True), Vocabulary(["<pad>", "<unk>", "the"]), found)

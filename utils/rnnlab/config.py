@@ -130,9 +130,9 @@ PROFILES: dict[str, Profile] = {
         ),
         lm=LanguageModelScale(
             train_lines=2000, valid_lines=500, vocab_size=8000, seq_len=30,
-            long_seq_len=90, embed_dim=64, hidden_dim=128, epochs=2,
-            batch_size=32, lr=2e-3, clip=1.0,
-        ),
+            long_seq_len=90, embed_dim=64, hidden_dim=128, epochs=4,
+            batch_size=32, lr=5e-3, clip=1.0,  # measured on the agreement corpus: 2 epochs at 2e-3 leave the
+        ),                                     # LSTM at chance on the verb's number; 4 at 5e-3 give it 1.00
         description="reduced sizes, a few minutes per notebook on a CPU",
     ),
     "grade": Profile(

@@ -128,3 +128,31 @@ def recurrent_grad_by_lag(model: nn.Module, x: torch.Tensor, y: torch.Tensor, st
     return by_lag
 
 
+
+
+@torch.no_grad()
+def agreement_accuracy(model: nn.Module, vocab, probes, device: torch.device | str = "cpu") -> dict[int, float]:
+    """How often a language model prefers the verb form that agrees with a subject ``gap`` words back.
+
+    model: ``model(ids (B, T)) -> (logits (B, T, V), state)``, as the notebooks' language models;
+    vocab: the ``rnnlab.text.Vocabulary`` it was trained with; probes: ``synthetic.agreement_probes``.
+    Returns gap -> fraction (0..1) of probes where the logit of the agreeing verb exceeds that of
+    the same verb in the other number, read at the last word of the probe (0.5: chance).
+    Raises ValueError when a probe's words are not in the vocabulary (text without these sentences).
+    """
+    missing = sorted({w for p in probes for w in (*p.tokens, p.correct, p.wrong) if w not in vocab})
+    if missing:
+        raise ValueError(f"the agreement probes need words this vocabulary lacks ({', '.join(missing[:5])}, ...): "
+                         "they measure models trained on the synthetic agreement corpus")
+    was_training = model.training
+    model.eval()
+    by_gap: dict[int, list[bool]] = {}
+    for gap in sorted({p.gap for p in probes}):
+        group = [p for p in probes if p.gap == gap]
+        ids = torch.tensor([vocab.encode(p.tokens) for p in group], device=device)
+        last = model(ids)[0][:, -1]
+        right = last.gather(1, torch.tensor([[vocab.stoi[p.correct]] for p in group], device=device))
+        wrong = last.gather(1, torch.tensor([[vocab.stoi[p.wrong]] for p in group], device=device))
+        by_gap[gap] = (right > wrong).squeeze(1).tolist()
+    model.train(was_training)
+    return {gap: sum(hits) / len(hits) for gap, hits in by_gap.items()}

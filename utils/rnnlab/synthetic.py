@@ -142,3 +142,36 @@ def agreement_sequence(length: int, seed: int = 0) -> tuple[list[str], str]:
     verb_index = int(rng.integers(len(SINGULAR_VERBS)))
     target = (PLURAL_VERBS if plural else SINGULAR_VERBS)[verb_index]
     return [pronoun, *[str(w) for w in rng.choice(AGREEMENT_FILLER, size=length - 1)]], target
+
+
+@dataclass(frozen=True)
+class AgreementProbe:
+    """A sentence start whose next word must agree with its subject across ``gap`` filler words.
+
+    tokens: "the", the subject, ``gap`` filler words; correct / wrong: the verb in the right and
+    the wrong number (``runs`` / ``run``).
+    """
+
+    tokens: tuple[str, ...]
+    correct: str
+    wrong: str
+    gap: int
+
+
+def agreement_probes(gaps, per_gap: int = 200, seed: int = 0) -> list[AgreementProbe]:
+    """``per_gap`` probes for every gap in ``gaps`` (numbers of filler words between subject and
+    verb), half singular and half plural subjects, drawn like ``agreement_corpus`` draws them."""
+    _check_positive("per_gap", per_gap)
+    rng = np.random.default_rng(seed)
+    probes = []
+    for gap in gaps:
+        if int(gap) < 0:
+            raise ValueError(f"gaps must be >= 0, got {gap!r}")
+        for i in range(per_gap):
+            plural = bool(i % 2)
+            subject = str(rng.choice(PLURAL_SUBJECTS if plural else SINGULAR_SUBJECTS))
+            verb = int(rng.integers(len(SINGULAR_VERBS)))
+            filler = [str(w) for w in rng.choice(AGREEMENT_FILLER, size=int(gap))]
+            right, other = (PLURAL_VERBS, SINGULAR_VERBS) if plural else (SINGULAR_VERBS, PLURAL_VERBS)
+            probes.append(AgreementProbe(("the", subject, *filler), right[verb], other[verb], int(gap)))
+    return probes
