@@ -1,7 +1,9 @@
-"""``rnnlab-grade`` (``make grade SUBMISSIONS=<folder>``): autograde a folder of submissions into a CSV.
+"""``rnnlab-grade`` (``make grade SUBMISSIONS=<folder>``): autograde a folder of submissions into CSVs.
 
-For each file, outside the sandbox and bounded (``submissions``): read it, find its release,
-give back lost nbgrader metadata (``repair``), read the pair names, scan the student's own cells
+Files are graded ``--jobs`` at a time (default: one per core), each in its own sandbox with its
+share of the cores' threads; one table has a row per file, ``--students`` one per student. For
+each file, outside the sandbox and bounded (``submissions``): read it, find its release, give back
+lost nbgrader metadata (``repair``), read the pair names, scan the student's own cells
 for reaches into the interpreter (``tampering``) and plan the run. Inside a fresh bubblewrap
 sandbox (``sandbox``): the runner executes the plan and reports signed verdicts (``runner``).
 Outside again: points from verified verdicts and the release's metadata (``verdicts``), a row
@@ -15,8 +17,8 @@ import hashlib
 import importlib.util
 import json
 import os
-import sys
 import queue
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
