@@ -13,10 +13,10 @@ variant, the others correct) that the closing note of the fair-scores issue quot
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -39,11 +39,16 @@ DEPENDANTS = {
         "measures": ["test_artifacts"],
     },
 }
-WORKERS = 1  # two graders at once on 2 cores oversubscribe torch threads: measured 15-20x slower
 
 
 def _solution(assignment: str) -> Path:
     return next(p for p in solution_notebooks() if p.parent.name == assignment)
+
+
+@functools.cache
+def _release_cells(assignment: str) -> tuple:
+    """The cells of the student version (read once per assignment)."""
+    return tuple(nbformat.read(student_version(_solution(assignment)), 4).cells)
 
 
 def answer_ids(assignment: str) -> list[str]:
@@ -55,7 +60,7 @@ def answer_ids(assignment: str) -> list[str]:
 def points_of_tests(assignment: str) -> dict[str, float]:
     """grade_id of each autograded test -> its points."""
     return {nbgrader_meta(c)["grade_id"]: float(nbgrader_meta(c)["points"])
-            for c in nbformat.read(student_version(_solution(assignment)), 4).cells
+            for c in _release_cells(assignment)
             if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")}
 
 
@@ -72,8 +77,7 @@ def submission(assignment: str, replace: dict[str, str]) -> nbformat.NotebookNod
 
 def stub(assignment: str, grade_id: str) -> str:
     """The release's source of an answer cell (the stub a student starts from)."""
-    return next(c.source for c in nbformat.read(student_version(_solution(assignment)), 4).cells
-                if nbgrader_meta(c).get("grade_id") == grade_id)
+    return next(c.source for c in _release_cells(assignment) if nbgrader_meta(c).get("grade_id") == grade_id)
 
 
 def own_test(grade_id: str) -> str:
@@ -88,25 +92,18 @@ def expected_after_stub(assignment: str, grade_id: str) -> float:
 
 
 def grade(notebooks: dict[str, nbformat.NotebookNode], folder: Path) -> dict[str, dict]:
-    """Grade every notebook with the real CLI, ``WORKERS`` graders at once (one sandbox slot each)."""
-    names = sorted(notebooks)
-    shards = [names[i::WORKERS] for i in range(WORKERS)]
-
-    def run(index: int) -> list[dict]:
-        shard_dir = folder / f"shard{index}"
-        shard_dir.mkdir(parents=True)
-        for name in shards[index]:
-            nbformat.write(notebooks[name], shard_dir / f"{name}.ipynb")
-        out = folder / f"grades{index}.csv"
-        done = subprocess.run([sys.executable, "-m", "rnnlab_grader.cli", str(shard_dir), "--root", str(ROOT),
-                               "--out", str(out), "--slot", str(index + 1 + 10 * (os.getpid() % 50))],
-                              capture_output=True, text=True, timeout=3600)
-        assert done.returncode == 0, done.stdout + done.stderr
-        return list(csv.DictReader(out.open(newline="")))
-
-    with ThreadPoolExecutor(WORKERS) as pool:
-        rows = [row for shard in pool.map(run, range(WORKERS)) for row in shard]
-    return {r["submission"].removesuffix(".ipynb"): r for r in rows}
+    """Grade every notebook with the real CLI (its default ``--jobs``: one sandbox per core, the
+    cores' threads shared between them)."""
+    submitted = folder / "submitted"
+    submitted.mkdir(parents=True)
+    for name, notebook in notebooks.items():
+        nbformat.write(notebook, submitted / f"{name}.ipynb")
+    out = folder / "grades.csv"
+    done = subprocess.run([sys.executable, "-m", "rnnlab_grader.cli", str(submitted), "--root", str(ROOT),
+                           "--out", str(out), "--slot", str(300 + 10 * (os.getpid() % 50))],
+                          capture_output=True, text=True, timeout=3600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return {r["submission"].removesuffix(".ipynb"): r for r in csv.DictReader(out.open(newline=""))}
 
 
 @pytest.fixture(scope="module")
