@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import hashlib
 import importlib.util
 import json
@@ -43,9 +44,10 @@ def readable_paths() -> list[Path]:
     return paths
 
 
+@functools.cache
 def reference_sources() -> dict[str, str]:
     """The instructor-only reference modules for the hidden tests, package first: the runner builds
-    them in memory for test cells (they are never on a path the sandbox shows)."""
+    them in memory for test cells (they are never on a path the sandbox shows). Read once a run."""
     modules = sorted(p for p in REFERENCE.glob("*.py") if p.name != "__init__.py")
     return {runner.REFERENCE_PACKAGE: (REFERENCE / "__init__.py").read_text(),
             **{f"{runner.REFERENCE_PACKAGE}.{p.stem}": p.read_text() for p in modules}}
@@ -128,12 +130,17 @@ def _reasons_for(cells, report: verdicts.Report, outcome, crashed, limits: Limit
     return reasons
 
 
+def empty_row(name: str, reason: str = "") -> dict:
+    """A row with no points, for a file that could not be graded (yet)."""
+    return {"submission": name, "sha256": "", "your_name": "", "your_partner_name": "", "assignment": "",
+            "points": 0.0, "max_points": 0.0, "flags": [], "reason": reason, "failed": True}
+
+
 def grade_one(path: Path, name: str, releases: list[submissions.Release], sandbox: Sandbox,
               threads: int | None = None) -> dict:
     """Grade one file; always returns a row (0 points and a reason when it cannot be graded).
     ``row["failed"]`` is true when the file could not be graded or its run did not finish."""
-    row = {"submission": name, "sha256": "", "your_name": "", "your_partner_name": "", "assignment": "",
-           "points": 0.0, "max_points": 0.0, "flags": [], "reason": "", "failed": True}
+    row = empty_row(name)
     try:
         row["sha256"] = _sha256(path)
         notebook = submissions.read_submission(path)
@@ -205,9 +212,7 @@ def grade_all(todo: list[tuple[Path, str]], releases, sandbox: Sandbox, grades: 
             return grade_one(path, name, releases, dataclasses.replace(sandbox, slot=slot), threads), \
                 time.perf_counter() - started
         except Exception as error:  # noqa: BLE001 - a row with a reason, never a lost class
-            return {"submission": name, "sha256": "", "your_name": "", "your_partner_name": "", "assignment": "",
-                    "points": 0.0, "max_points": 0.0, "flags": [], "failed": True,
-                    "reason": f"the grader failed on this file ({type(error).__name__}); grade it again"}, \
+            return empty_row(name, f"the grader failed on this file ({type(error).__name__}); grade it again"), \
                 time.perf_counter() - started
         finally:
             slots.put(slot)

@@ -78,15 +78,16 @@ class GradesFile:
         self.write()
 
     def write(self) -> None:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=fields(self.assignments), extrasaction="ignore", restval="")
-        writer.writeheader()
-        writer.writerows(self.records)
-        _replace(self.path, buffer.getvalue())
+        _write_table(self.path, fields(self.assignments), self.records)
 
 
-def _replace(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file next to ``path`` and move it over ``path``."""
+def _write_table(path: Path, fieldnames: list[str], rows: list[dict]) -> None:
+    """Write the CSV to a temporary file next to ``path`` and move it over ``path``."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fieldnames, extrasaction="ignore", restval="")
+    writer.writeheader()
+    writer.writerows(rows)
+    text = buffer.getvalue()
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -153,9 +154,5 @@ def student_rows(records: list[dict], assignments: list[str], max_points: dict[s
 
 def write_student_table(path: Path, records: list[dict], assignments: list[str], max_points: dict[str, float]) -> None:
     """Write ``student_rows`` to ``path`` atomically (the gradebook a spreadsheet or an LMS imports)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=[*STUDENT_FIELDS_HEAD, *assignments, *STUDENT_FIELDS_TAIL],
-                            extrasaction="ignore", restval="")
-    writer.writeheader()
-    writer.writerows(student_rows(records, assignments, max_points))
-    _replace(path, buffer.getvalue())
+    _write_table(path, [*STUDENT_FIELDS_HEAD, *assignments, *STUDENT_FIELDS_TAIL],
+                 student_rows(records, assignments, max_points))
