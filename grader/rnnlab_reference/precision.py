@@ -35,6 +35,12 @@ def run_in_float64_or_float32(student: Callable, *args):
         return student(*[_cast(a, torch.float32) for a in args]), torch.float32
 
 
+def tolerance(result, dtype, tol64: float, tol32: float = FLOAT32_TOLERANCE) -> float:
+    """``tol64`` where the student's code ran in float64 (``dtype`` from ``run_in_float64_or_float32``)
+    and ``result`` is a float64 value, ``tol32`` otherwise (float32 arithmetic somewhere)."""
+    return tol64 if dtype == torch.float64 and _is_double(result) else tol32
+
+
 def _parts(value) -> list:
     return [p for v in value for p in _parts(v)] if isinstance(value, (tuple, list)) else [value]
 
@@ -56,8 +62,8 @@ def agrees(student: Callable, reference: Callable, *args, tol64: float = 1e-8,
         raise AssertionError(f"expected {len(expected_parts)} results, got {len(ours_parts)}")
     worst = 0.0
     for mine, theirs in zip(ours_parts, expected_parts):
-        error = rel_error(mine.detach() if isinstance(mine, torch.Tensor) else mine, theirs)
-        tol = tol64 if dtype == torch.float64 and _is_double(mine) else tol32
+        error = rel_error(mine, theirs)
+        tol = tolerance(mine, dtype, tol64, tol32)
         if not error <= tol:
             raise AssertionError(f"relative error {error:.1e} against the reference "
                                  f"({'float64' if tol == tol64 else 'float32'} tolerance {tol:.0e})")
