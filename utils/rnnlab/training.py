@@ -26,13 +26,19 @@ class History:
     """Logs of one training run.
 
     step_loss: training loss of every optimiser step (mean over the batch's targets).
-    step_grad_norm: recurrent-weight gradient norm of every step, before clipping.
+    step_grad_norm: recurrent-weight gradient norm of every step, before clipping (when measured).
     epochs: one dict per epoch (``train_loss``, ``seconds``, and ``val_*`` when evaluated).
     """
 
     step_loss: list[float] = field(default_factory=list)
     step_grad_norm: list[float] = field(default_factory=list)
     epochs: list[dict] = field(default_factory=list)
+
+    def log_step(self, loss_value: float, grad_norm: float | None) -> None:
+        """Record one optimiser step: its loss, and its gradient norm when one was measured."""
+        self.step_loss.append(loss_value)
+        if grad_norm is not None:
+            self.step_grad_norm.append(grad_norm)
 
     def last(self, key: str) -> float:
         """The value of ``key`` in the last epoch's record."""
@@ -99,9 +105,7 @@ def train_classifier(model: nn.Module, train_loader: Iterable, epochs: int, lr: 
             loss = F.binary_cross_entropy_with_logits(model(ids, lengths), labels)
             grad_norm = optimiser_step(model, optimiser, loss, clip, grad_norm_fn)
             loss_value = loss.detach().item()
-            history.step_loss.append(loss_value)
-            if grad_norm is not None:
-                history.step_grad_norm.append(grad_norm)
+            history.log_step(loss_value, grad_norm)
             total, count = total + loss_value * labels.numel(), count + labels.numel()
             _postfix(bar, loss_value, grad_norm)
         history.epochs.append({"epoch": epoch, "train_loss": total / max(count, 1),
@@ -153,9 +157,7 @@ def train_language_model(model: RecurrentLanguageModel, train_batches: Iterable,
             grad_norm = optimiser_step(model, optimiser, loss, clip, grad_norm_fn)
             n = int((y != pad_id).sum())
             loss_value = loss.detach().item()
-            history.step_loss.append(loss_value)
-            if grad_norm is not None:
-                history.step_grad_norm.append(grad_norm)
+            history.log_step(loss_value, grad_norm)
             total, tokens = total + loss_value * n, tokens + n
             _postfix(bar, loss_value, grad_norm, ppl=f"{_exp(loss_value):.1f}")
         mean = total / max(tokens, 1)
