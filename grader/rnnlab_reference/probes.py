@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnnlab.models import RecurrentClassifier, check_ids, recurrent_weights
-from rnnlab.probes import GATE_NAMES, check_module
+from rnnlab.probes import check_module
 
 @dataclass
 class Unrolled:
