@@ -746,7 +746,8 @@ def test_student_table_credits_both_partners_and_flags_two_pairs():
     assert set(rows) == {"Ada", "Grace", "Alan", "(no names) anon.ipynb"}  # as first written, matched case-blind
     assert rows["Grace"]["nb1"] == "4" and rows["Grace"]["flagged"] == "" and rows["Grace"]["max_total"] == "12"
     assert rows["Ada"]["nb1"] == "5" and rows["Ada"]["total"] == "5" and rows["Ada"]["flagged"] == "FLAGGED"
-    assert "two different pairs" in rows["Ada"]["reason"] and "test_x failed" in rows["Ada"]["reason"]
+    assert "two different pairs (files ada.ipynb, alan2.ipynb)" in rows["Ada"]["reason"]
+    assert "test_x failed" in rows["Ada"]["reason"]
     assert rows["Alan"]["nb1"] == "5" and rows["Alan"]["flagged"] == "FLAGGED"   # the higher score, never 3 + 5
     assert rows["(no names) anon.ipynb"]["flagged"] == "FLAGGED" and rows["(no names) anon.ipynb"]["nb2"] == ""
 

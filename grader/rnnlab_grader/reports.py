@@ -131,11 +131,12 @@ def student_rows(records: list[dict], assignments: list[str], max_points: dict[s
             entry["files"].append(record.get("submission", ""))
             entry["flagged"] |= record.get("flagged") == "FLAGGED"
             score = float(record.get("total") or 0)
-            seen = entry["pairs"].setdefault(assignment, set())
+            seen = entry["pairs"].setdefault(assignment, {})  # pair -> the file it came from
             if seen and pair not in seen:
                 entry["flagged"] = True
-                entry["notes"].append(f"{assignment}: in two different pairs (files {', '.join(entry['files'][-2:])})")
-            seen.add(pair)
+                files = ", ".join([*seen.values(), record.get("submission", "")])
+                entry["notes"].append(f"{assignment}: in two different pairs (files {files})")
+            seen.setdefault(pair, record.get("submission", ""))
             entry["scores"][assignment] = max(score, entry["scores"].get(assignment, 0.0))
             if record.get("reason"):
                 entry["notes"].append(f"{assignment}: {record['reason']}")
