@@ -14,7 +14,8 @@ help:
 	@echo "make course     set up, release student versions, execute solutions ($(PROFILE) profile) into build/"
 	@echo "make test       set up and run the test suite (offline)"
 	@echo "make release    regenerate notebooks/ from solutions/ with nbgrader (prints the points)"
-	@echo "make grade SUBMISSIONS=<folder> [GRADES=grades.csv] [RESUME=1] [JOBS=N]   autograde every file in the folder (sandboxed, N at once; default: one per core)"
+	@echo "make grade SUBMISSIONS=<folder> [GRADES=grades.csv] [RESUME=1] [JOBS=N] [SCHEDULER=tcp://host:8786]"
+	@echo "                 autograde every file in the folder (sandboxed, N at once, default one per core; or on a Dask cluster)"
 	@echo "                 GRADES: one row per student; GRADES minus .csv plus -by-file.csv: one row per file"
 	@echo "make export [EXPORT=<folder>]   write the student repository (default build/student-repo)"
 	@echo "make benchmark  print rnnlab's speed ratios against bare PyTorch"
@@ -51,8 +52,8 @@ run: install
 	$(PY) scripts/run_course.py --profile $(PROFILE)
 
 grade: release sandbox
-	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=<folder of submitted files> [GRADES=grades.csv] [RESUME=1]"; exit 2)
-	$(BIN)/rnnlab-grade "$(SUBMISSIONS)" --students "$(or $(GRADES),grades.csv)" --out "$(basename $(or $(GRADES),grades.csv))-by-file.csv" $(if $(RESUME),--resume) $(if $(JOBS),--jobs $(JOBS)) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox)
+	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=<folder of submitted files> [GRADES=grades.csv] [RESUME=1] [JOBS=N] [SCHEDULER=tcp://host:8786]"; exit 2)
+	$(BIN)/rnnlab-grade "$(SUBMISSIONS)" --students "$(or $(GRADES),grades.csv)" --out "$(basename $(or $(GRADES),grades.csv))-by-file.csv" $(if $(RESUME),--resume) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox)
 
 export: release
 	$(PY) scripts/export.py "$(or $(EXPORT),build/student-repo)"

@@ -715,7 +715,9 @@ def test_a_grader_error_on_one_file_costs_only_its_row(tmp_path, monkeypatch):
     monkeypatch.setattr(cli, "grade_one", fake_grade_one)
     grades = reports.GradesFile(tmp_path / "grades.csv", [ASSIGNMENT])
     todo = [(tmp_path / n, n) for n in ("b.ipynb", "bad.ipynb", "a.ipynb")]
-    cli.grade_all(todo, [], Sandbox([], slot=SLOT), grades, jobs=2, threads=1)
+    workers = cli.LocalWorkers([], Sandbox([], slot=SLOT), jobs=2, threads=1)
+    cli.grade_all(todo, workers, grades)
+    workers.close()
     rows = list(csv.DictReader((tmp_path / "grades.csv").open(newline="")))
     assert [r["submission"] for r in rows] == ["a.ipynb", "b.ipynb", "bad.ipynb"]
     assert [r["total"] for r in rows] == ["5", "5", "0"]
@@ -765,3 +767,57 @@ def test_a_hidden_folder_inside_a_readable_one_is_seen_empty(tmp_path):
     assert read.returncode == 0 and read.stdout == b"x = 1\n", read.stderr
     listed = subprocess.run(sandbox.command(["/bin/ls", "-A", str(hidden)]), capture_output=True, timeout=60)
     assert listed.returncode == 0 and listed.stdout == b"", (listed.stdout, listed.stderr)
+
+
+@pytest.fixture(scope="module")
+def local_cluster():
+    """A Dask LocalCluster of two single-threaded worker processes on this machine (no network)."""
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    # As the README starts a scheduler: a worker holds only the file it grades, so a worker that
+    # dies takes no queued file with it.
+    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}), distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  host="127.0.0.1") as cluster:
+        yield cluster
+
+
+CLUSTER_SAMPLE = ("perfect", "blank", "crash", "stripped", "garbage", "honest-tuple-names")
+
+
+def test_a_dask_cluster_gives_the_same_rows_as_one_machine(graded, local_cluster, tmp_path):
+    """--scheduler: each file is sent to a worker, which sandboxes and grades it; the same table."""
+    folder = tmp_path / "submitted"
+    folder.mkdir()
+    for name in CLUSTER_SAMPLE:
+        (folder / f"{name}.ipynb").write_bytes((graded["folder"] / f"{name}.ipynb").read_bytes())
+    (folder / "link.ipynb").symlink_to(folder / "perfect.ipynb")  # refused by the grader, never sent
+    out = tmp_path / "grades.csv"
+    done = run_grader(folder, graded["course"], out, "--scheduler", local_cluster.scheduler_address)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 workers, 2 threads" in done.stdout
+    rows = {Path(r["submission"]).stem: r for r in csv.DictReader(out.open(newline=""))}
+    assert sorted(rows) == sorted([*CLUSTER_SAMPLE, "link"])
+    for name in CLUSTER_SAMPLE:
+        assert rows[name] == graded["rows"][name], name
+    assert "not a regular file" in rows["link"]["reason"] and rows["link"]["total"] == "0"
+
+
+def test_a_worker_that_dies_mid_file_costs_only_that_row(local_cluster, tmp_path, monkeypatch):
+    """The worker dies on one file (Dask retries it on other workers, which die too): that file gets
+    a row with a reason, every other file its points, and the cluster keeps grading."""
+    from dask_tasks import kill_the_worker_on_doomed
+    from rnnlab_grader import cluster
+
+    monkeypatch.setattr(cluster, "grade_bytes", kill_the_worker_on_doomed)
+    for name in ("a", "doomed", "b"):
+        (tmp_path / f"{name}.ipynb").write_text("{}")
+    workers = cluster.DaskWorkers(local_cluster.scheduler_address, [], None, False, SLOT, 1)
+    grades = reports.GradesFile(tmp_path / "grades.csv", [ASSIGNMENT])
+    try:
+        cli.grade_all([(tmp_path / f"{n}.ipynb", f"{n}.ipynb") for n in ("a", "doomed", "b")], workers, grades)
+    finally:
+        workers.close()
+    rows = list(csv.DictReader((tmp_path / "grades.csv").open(newline="")))
+    assert [r["total"] for r in rows] == ["5", "5", "0"], [r["reason"] for r in rows]
+    assert "the grader failed on this file (KilledWorker)" in rows[2]["reason"]

@@ -1,7 +1,7 @@
 """``rnnlab-grade`` (``make grade SUBMISSIONS=<folder>``): autograde a folder of submissions into CSVs.
 
 Files are graded ``--jobs`` at a time (default: one per core), each in its own sandbox with its
-share of the cores' threads; one table has a row per file, ``--students`` one per student. For
+share of the cores' threads, or on a Dask cluster (``--scheduler``, see ``cluster``); one table has a row per file, ``--students`` one per student. For
 each file, outside the sandbox and bounded (``submissions``): read it, find its release, give back
 lost nbgrader metadata (``repair``), read the pair names, scan the student's own cells
 for reaches into the interpreter (``tampering``) and plan the run. Inside a fresh bubblewrap
@@ -18,7 +18,6 @@ import hashlib
 import importlib.util
 import json
 import os
-import queue
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -26,7 +25,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from . import repair, reports, runner, submissions, tampering, verdicts
+from . import repair, reports, runner, slots, submissions, tampering, verdicts
 from .sandbox import Limits, Sandbox, SandboxUnavailable
 
 RUNNER = Path(runner.__file__).resolve()
@@ -197,32 +196,49 @@ def submitted_files(folder: Path) -> list[Path]:
     return found
 
 
-def grade_all(todo: list[tuple[Path, str]], releases, sandbox: Sandbox, grades: reports.GradesFile, jobs: int,
-              threads: int) -> None:
-    """Grade ``(path, name)`` pairs, ``jobs`` at once, each job in its own sandbox uid (slot, slot+1, ...).
-    Rows reach the CSV as files finish and are sorted by file name at the end, so the table is the
-    same whatever ``jobs``. An error of the grader itself on one file costs that file's row only."""
-    slots: queue.Queue[int] = queue.Queue()
-    for offset in range(jobs):
-        slots.put(sandbox.slot + offset)
+def grade_timed(path: Path, name: str, releases, sandbox: Sandbox, threads: int | None) -> tuple[dict, float]:
+    """``grade_one`` in the lowest free sandbox slot of this machine from ``sandbox.slot`` on, with
+    its time in seconds. An error of the grader itself costs this file's row only."""
+    started = time.perf_counter()
+    try:
+        with slots.machine_slot(sandbox.slot) as slot:
+            row = grade_one(path, name, releases, dataclasses.replace(sandbox, slot=slot), threads)
+    except Exception as error:  # noqa: BLE001 - a row with a reason, never a lost class
+        row = empty_row(name, f"the grader failed on this file ({type(error).__name__}); grade it again")
+    return row, time.perf_counter() - started
 
-    def grade(path: Path, name: str) -> tuple[dict, float]:
-        slot, started = slots.get(), time.perf_counter()
-        try:
-            return grade_one(path, name, releases, dataclasses.replace(sandbox, slot=slot), threads), \
-                time.perf_counter() - started
-        except Exception as error:  # noqa: BLE001 - a row with a reason, never a lost class
-            return empty_row(name, f"the grader failed on this file ({type(error).__name__}); grade it again"), \
-                time.perf_counter() - started
-        finally:
-            slots.put(slot)
 
-    failed = 0
-    with ThreadPoolExecutor(jobs) as pool, tqdm(total=len(todo), desc="grading", unit="file",
-                                                 disable=not sys.stderr.isatty()) as bar:
-        futures = [pool.submit(grade, path, name) for path, name in todo]
+class LocalWorkers:
+    """``jobs`` threads of this process, each grading one file at a time in its own sandbox."""
+
+    def __init__(self, releases, sandbox: Sandbox, jobs: int, threads: int | None):
+        self.releases, self.sandbox, self.threads = releases, sandbox, threads
+        self.pool = ThreadPoolExecutor(jobs)
+        self.description = f"{jobs} at once, {threads or 'all'} thread(s) each"
+
+    def results(self, todo: list[tuple[Path, str]]):
+        """``(name, future)`` for each file as it finishes."""
+        futures = {self.pool.submit(grade_timed, path, name, self.releases, self.sandbox, self.threads): name
+                   for path, name in todo}
         for future in as_completed(futures):
-            row, seconds = future.result()
+            yield futures[future], future
+
+    def close(self) -> None:
+        self.pool.shutdown()
+
+
+def grade_all(todo: list[tuple[Path, str]], workers, grades: reports.GradesFile) -> None:
+    """Grade ``(path, name)`` pairs on ``workers`` (``LocalWorkers`` or ``cluster.DaskWorkers``).
+    Rows reach the CSV as files finish and are sorted by file name at the end, so the table is the
+    same whatever the workers. A worker that fails on one file costs that file's row only."""
+    failed = 0
+    with tqdm(total=len(todo), desc="grading", unit="file", disable=not sys.stderr.isatty()) as bar:
+        for name, future in workers.results(todo):
+            try:
+                row, seconds = future.result()
+            except Exception as error:  # noqa: BLE001 - a worker that died, a lost connection
+                row, seconds = empty_row(name, f"the grader failed on this file ({type(error).__name__}); "
+                                                          "grade it again"), 0.0
             grades.add(row)
             failed += bool(row.get("failed"))
             bar.update(1)
@@ -249,8 +265,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None,
                         help="torch/BLAS threads per sandbox (default: cores divided by jobs)")
     parser.add_argument("--slot", type=int, default=0,
-                        help="as root, submissions run as uid 62000+SLOT (+1, +2, ... for --jobs): give graders "
-                             "running at once slots that far apart")
+                        help="as root, submissions run as uid 62000+SLOT or the next free slot on this machine "
+                             "(graders running at once take different slots by themselves)")
+    parser.add_argument("--scheduler", default=None,
+                        help="grade on the Dask cluster whose scheduler is here (tcp://host:8786) instead of "
+                             "this machine's --jobs; every worker needs the course installed and bubblewrap")
     parser.add_argument("--unsafe-no-sandbox", action="store_true",
                         help="run submissions WITHOUT isolation (only if you trust every one of them)")
     args = parser.parse_args(argv)
@@ -265,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     limits = Limits(args.wall, args.cell_timeout, args.memory_gib, args.processes)
     sandbox = Sandbox(readable_paths(), limits, slot=args.slot, unsafe=args.unsafe_no_sandbox, hidden=[REFERENCE])
     try:
-        sandbox.check()
+        if not args.scheduler:  # on a cluster each worker checks its own
+            sandbox.check()
     except SandboxUnavailable as error:
         print(f"Refusing to run untrusted submissions: {error}", file=sys.stderr)
         return 2
@@ -277,11 +297,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.resume and path.is_file() and not path.is_symlink() and grades.done(name, _sha256(path)):
             continue
         todo.append((path, name))
-    jobs = max(1, min(args.jobs, len(todo) or 1))
-    threads = args.threads or max(1, (os.cpu_count() or 1) // jobs)
+    if args.scheduler:
+        from .cluster import DaskWorkers
+        workers = DaskWorkers(args.scheduler, releases, limits, args.unsafe_no_sandbox, args.slot, args.threads)
+    else:
+        jobs = max(1, min(args.jobs, len(todo) or 1))
+        workers = LocalWorkers(releases, sandbox, jobs, args.threads or max(1, (os.cpu_count() or 1) // jobs))
     mode = "WITHOUT a sandbox (--unsafe-no-sandbox)" if sandbox.unsafe else "in a bubblewrap sandbox each"
-    print(f"grading {len(todo)} files {mode}, {jobs} at once, {threads} thread(s) each", flush=True)
-    grade_all(todo, releases, sandbox, grades, jobs, threads)
+    print(f"grading {len(todo)} files {mode}, {workers.description}", flush=True)
+    try:
+        grade_all(todo, workers, grades)
+    finally:
+        workers.close()
     print(f"wrote {args.out}")
     if args.students:
         reports.write_student_table(args.students, grades.records, grades.assignments,
