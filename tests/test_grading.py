@@ -16,6 +16,7 @@ its alarms runs into a 30 s wall (``SHORT_WALL_S``) after a pair test that is do
 import copy
 import csv
 import hashlib
+import html
 import json
 import os
 import subprocess
@@ -226,6 +227,13 @@ def without(notebook, *grade_ids):
     return notebook
 
 
+def with_answer(notebook, grade_id, source):
+    """``notebook`` with the answer cell ``grade_id`` holding ``source``."""
+    notebook = copy.deepcopy(notebook)
+    next(c for c in notebook.cells if repair.nbgrader_meta(c).get("grade_id") == grade_id).source = source
+    return notebook
+
+
 def with_names(notebook, name, partner):
     """The pair cell set to these names (None: the tuple form ``your_name, your_partner_name = ...``)."""
     notebook = copy.deepcopy(notebook)
@@ -321,6 +329,11 @@ def graded(course, tmp_path_factory):
                                               "display('shown')", after=None),
         "honest-duplicated-test": duplicated(perfect(), "test_square"),
         "honest-tuple-names": with_names(perfect(), None, None),
+        # feedback: a visible failure, a hidden one, an error message that quotes a hidden test
+        "wrong-visible": with_answer(with_names(perfect(), "Vera Visible", "self"), "square", "def square(x):\n    return x + x"),
+        "wrong-hidden": with_answer(with_names(perfect(), "Hugo Hidden", "self"), "square", "def square(x):\n    return float(x * x)"),
+        "quoting-error": with_answer(with_names(perfect(), "Quinn Quote", "self"), "square",
+                                     f"def square(x):\n    raise AssertionError({TEST_SQUARE_HIDDEN!r})"),
     }
     for name, notebook in notebooks.items():
         nbformat.write(notebook, folder / f"{name}.ipynb")
@@ -354,7 +367,7 @@ def graded(course, tmp_path_factory):
 
     before = digest(course)
     started = time.monotonic()
-    done = run_grader(folder, course, out)
+    done = run_grader(folder, course, out, "--feedback", str(work / "feedback"), "--summary", str(work / "summary.png"))
     seconds = time.monotonic() - started
     assert done.returncode == 0, done.stdout + done.stderr
     csv_bytes = out.read_bytes()
@@ -362,7 +375,37 @@ def graded(course, tmp_path_factory):
     time.sleep(2)  # anything left running would now be writing
     return {"rows": rows, "before": before, "after": digest(course), "csv": csv_bytes, "out": out,
             "folder": folder, "course": course, "stdout": done.stdout, "seconds": seconds,
-            "csv_after_wait": out.read_bytes(), "survivors": uid_processes()}
+            "csv_after_wait": out.read_bytes(), "survivors": uid_processes(), "feedback": work / "feedback",
+            "summary": work / "summary.png"}
+
+
+def feedback_page(graded, student):
+    from rnnlab_grader.feedback import folder_name
+
+    return (graded["feedback"] / folder_name(student) / f"{ASSIGNMENT}.html").read_text()
+
+
+def test_feedback_shows_visible_messages_and_never_hidden_code(graded):
+    """One page per student: every test with its points; a visible failure quotes the release's
+    assert message; a hidden one says only that a hidden check failed; no line of a hidden test
+    is on any page, even when the submission's own error message quotes one."""
+    pages = {p: p.read_text() for p in graded["feedback"].glob("*/*.html")}
+    assert len(pages) >= 5
+    hidden_lines = [line.strip() for line in (TEST_SQUARE_HIDDEN + TEST_ADD_HIDDEN).splitlines() if line.strip()]
+    for path, text in pages.items():
+        for line in hidden_lines:
+            assert line not in text and html.escape(line) not in text, (path, line)
+    visible = feedback_page(graded, "Vera Visible")
+    assert "square(3) should be 9" in visible and "0 / 2" in visible and "3 / 5" in visible
+    assert "a hidden check failed (AssertionError)" in feedback_page(graded, "Hugo Hidden")
+    quoting = feedback_page(graded, "Quinn Quote")
+    assert "square(3) should be 9" in quoting and "isinstance" not in quoting
+    perfect_page = feedback_page(graded, "Grace Hopper")
+    assert perfect_page.count("passed") == 3 and "5 / 5" in perfect_page
+
+
+def test_summary_figure_is_written(graded):
+    assert graded["summary"].stat().st_size > 10_000
 
 
 def row(graded, name):

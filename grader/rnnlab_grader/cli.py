@@ -25,7 +25,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from . import repair, reports, runner, slots, submissions, tampering, verdicts
+from . import feedback, repair, reports, runner, slots, submissions, summary, tampering, verdicts
 from .sandbox import Limits, Sandbox, SandboxUnavailable
 
 RUNNER = Path(runner.__file__).resolve()
@@ -132,7 +132,7 @@ def _reasons_for(cells, report: verdicts.Report, outcome, crashed, limits: Limit
 def empty_row(name: str, reason: str = "") -> dict:
     """A row with no points, for a file that could not be graded (yet)."""
     return {"submission": name, "sha256": "", "your_name": "", "your_partner_name": "", "assignment": "",
-            "points": 0.0, "max_points": 0.0, "flags": [], "reason": reason, "failed": True}
+            "points": 0.0, "max_points": 0.0, "flags": [], "reason": reason, "failed": True, "tests": []}
 
 
 def grade_one(path: Path, name: str, releases: list[submissions.Release], sandbox: Sandbox,
@@ -167,6 +167,7 @@ def grade_one(path: Path, name: str, releases: list[submissions.Release], sandbo
                               and (r := report.outcome(c.index)) is not None and r.status == "pass"))
     flags = sorted(set(tampering.scan([c.source for c in cells if c.own])) | report.flags)
     row["flags"] = flags
+    row["tests"] = [reports.test_token(c.label, report.outcome(c.index), c in crashed) for c in cells if c.kind == "test"]
     reasons = [f"FLAGGED for review: {', '.join(flags)}"] if flags else []
     if restoration.summary():
         reasons.append(restoration.summary())
@@ -255,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("grades-by-file.csv"), help="the table of one row per file")
     parser.add_argument("--students", type=Path, default=None,
                         help="also write one row per student here (both partners credited; written at the end)")
+    parser.add_argument("--feedback", type=Path, default=None,
+                        help="write one HTML page per student and notebook here (no hidden-test code)")
+    parser.add_argument("--summary", type=Path, default=None,
+                        help="save the instructor's summary figure here (points per notebook, most failed tests)")
     parser.add_argument("--wall", type=float, default=Limits.wall_s, help="seconds per submission")
     parser.add_argument("--cell-timeout", type=float, default=Limits.cell_s, help="seconds per cell")
     parser.add_argument("--memory-gib", type=float, default=Limits.memory_gib)
@@ -314,6 +319,12 @@ def main(argv: list[str] | None = None) -> int:
         reports.write_student_table(args.students, grades.records, grades.assignments,
                                     {r.assignment: r.max_points for r in releases})
         print(f"wrote {args.students}")
+    if args.feedback:
+        count = feedback.write_feedback(args.feedback, grades.records, releases)
+        print(f"wrote {count} feedback pages under {args.feedback}")
+    if args.summary:
+        summary.summary_figure(args.summary, grades.records, {r.assignment: r.max_points for r in releases})
+        print(f"wrote {args.summary}")
     return 0
 
 

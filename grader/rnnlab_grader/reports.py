@@ -35,7 +35,31 @@ def safe_text(value: object, limit: int) -> str:
 
 def fields(assignments: list[str]) -> list[str]:
     return ["submission", "sha256", "your_name", "your_partner_name", "assignment", *assignments,
-            "total", "max_total", "flagged", "reason"]
+            "total", "max_total", "flagged", "reason", "tests"]
+
+
+def test_token(grade_id: str, record, crashed: bool = False) -> str:
+    """One test's outcome as a CSV token: ``id=pass``, ``id=fail:AssertionError:12`` (the error
+    class and the failing line of the test cell), ``id=timeout``, ``id=notrun`` or ``id=crash``.
+    Every part comes from the release or the signed report, never from the submission's text."""
+    if crashed:
+        return f"{grade_id}=crash"
+    if record is None:
+        return f"{grade_id}=notrun"
+    if record.status == "fail":
+        return f"{grade_id}=fail:{record.error}:{record.line}"
+    return f"{grade_id}={record.status}"
+
+
+def parse_tests(text: str) -> list[tuple[str, str, str, int]]:
+    """``(grade_id, status, error, line)`` for each token of a record's ``tests`` column."""
+    parsed = []
+    for token in (text or "").split():
+        grade_id, _, outcome = token.partition("=")
+        status, _, rest = outcome.partition(":")
+        error, _, line = rest.partition(":")
+        parsed.append((grade_id, status, error, int(line) if line.isdigit() else 0))
+    return parsed
 
 
 def to_record(row: dict, assignments: list[str]) -> dict:
@@ -48,6 +72,7 @@ def to_record(row: dict, assignments: list[str]) -> dict:
         "total": f"{row['points']:g}", "max_total": f"{row['max_points']:g}",
         "flagged": "FLAGGED" if row.get("flags") else "",
         "reason": safe_text(row["reason"], REASON_CHARS),
+        "tests": safe_text(" ".join(row.get("tests", [])), 20_000),
     }
     record.update({a: (f"{row['points']:g}" if a == row["assignment"] else "") for a in assignments})
     return record
@@ -109,6 +134,26 @@ def _name_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+def credited_names(record: dict) -> list[str]:
+    """The students a per-file record credits: its pair names, ``"self"`` and blanks left out."""
+    return [n for n in (record.get("your_name", ""), record.get("your_partner_name", ""))
+            if n.strip() and _name_key(n) != "self"]
+
+
+def student_choices(records: list[dict], assignments: list[str]) -> list[tuple[str, str, dict]]:
+    """``(student, assignment, record)``: for each named student and assignment, the file whose
+    points count (the highest, as in ``student_rows``; the first of equals in file-name order)."""
+    best: dict[tuple[str, str], tuple[str, dict]] = {}
+    for record in sorted(records, key=lambda r: r.get("submission", "")):
+        if record.get("assignment") not in assignments:
+            continue
+        for name in credited_names(record):
+            key = (_name_key(name), record["assignment"])
+            if key not in best or float(record.get("total") or 0) > float(best[key][1].get("total") or 0):
+                best[key] = (name, record)
+    return [(name, assignment, record) for (_, assignment), (name, record) in sorted(best.items())]
+
+
 def student_rows(records: list[dict], assignments: list[str], max_points: dict[str, float]) -> list[dict]:
     """One row per student from the per-file records: both partners credited (``"self"`` means
     working alone), a column per assignment and a total. A student found in two *different* pairs
@@ -120,8 +165,7 @@ def student_rows(records: list[dict], assignments: list[str], max_points: dict[s
         assignment = record.get("assignment", "")
         if assignment not in assignments:
             continue
-        names = [n for n in (record.get("your_name", ""), record.get("your_partner_name", ""))
-                 if n.strip() and _name_key(n) != "self"]
+        names = credited_names(record)
         pair = frozenset(_name_key(n) for n in names)
         if not names:
             names = [f"(no names) {record.get('submission', '')}"]

@@ -339,6 +339,19 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
 
     install_handler, unblock, alarm, unblock_how = signal.signal, signal.pthread_sigmask, signal.SIGALRM, signal.SIG_UNBLOCK
     timer, run_code, compile_code = signal.ITIMER_REAL, exec, compile
+    exc_info, traceback_type, int_type, str_type = sys.exc_info, types.TracebackType, int, str
+
+    def failing_line(tb, filename: str, type_of=type) -> int:
+        """The line of the test cell ``filename`` where its exception came from (0: none): the
+        feedback shows that line of a *visible* test, read from the release, never a message the
+        submission made. Reads only traceback and code objects, so no submission code runs."""
+        line, steps = 0, 0
+        while type_of(tb) is traceback_type and steps < 100_000:
+            name = tb.tb_frame.f_code.co_filename
+            if type_of(name) is str_type and name == filename and type_of(tb.tb_lineno) is int_type:
+                line = tb.tb_lineno
+            tb, steps = tb.tb_next, steps + 1
+        return line if 0 <= line < 100_000 else 0
 
     cell_s = float(plan["cell_timeout"])
     debug = bool(plan.get("debug"))  # tracebacks of course cells to stderr (the grader's RNNLAB_GRADE_DEBUG)
@@ -359,7 +372,7 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
         index, kind, source = step["index"], step["kind"], step["source"]
         install_handler(alarm, on_alarm)
         unblock(unblock_how, {alarm})
-        status, error = "pass", "-"
+        status, error, line = "pass", "-", 0
         started = monotonic()
         try:
             setitimer(timer, cell_s)
@@ -386,6 +399,8 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
             status, error = "timeout", "CellTimeout"
         except BaseException as failure:  # noqa: BLE001 - every way a test can fail is a fail
             status, error = "fail", type_of(failure).__name__
+            if kind == "test":
+                line = failing_line(exc_info()[2], f"{CELL_PREFIX}{index}>")
             if debug:
                 traceback.print_exc()
         finally:
@@ -396,7 +411,7 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
                 course_names[name] = namespace[name]
         if status == "fail" and monotonic() - started >= cell_s * 0.999:
             status, error = "timeout", "CellTimeout"  # the submission's own handler swallowed the alarm
-        emit("R", f"{index} {status} {error if ERROR_NAME.fullmatch(error) else 'Error'}")
+        emit("R", f"{index} {status} {error if ERROR_NAME.fullmatch(error) else 'Error'} {line}")
         report_flags()
     report_flags()
     emit("D", "end")

@@ -28,6 +28,7 @@ def new_key() -> bytes:
 class CellRecord:
     status: str   # pass | fail | timeout
     error: str    # an exception class name (checked to be an identifier), or "-"
+    line: int = 0  # test cells: the line of the cell the failure came from (0: unknown)
 
 
 @dataclass
@@ -65,8 +66,9 @@ def parse(report: bytes, key: bytes) -> Report:
             continue
         last_seq = int(seq)
         if kind == "R":
-            index, status, error = body.split(" ")
-            result.cells.setdefault(int(index), []).append(CellRecord(status, error))
+            index, status, error, *rest = body.split(" ")
+            line = int(rest[0]) if rest and rest[0].isdigit() and len(rest[0]) < 6 else 0
+            result.cells.setdefault(int(index), []).append(CellRecord(status, error, line))
         elif kind == "F":
             result.flags.add(body if TOKEN.fullmatch(body) else "unnamed")
         elif kind == "D":
