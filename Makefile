@@ -53,7 +53,7 @@ run: install
 
 grade: release sandbox
 	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=<folder of submitted files> [GRADES=grades.csv] [RESUME=1] [JOBS=N] [SCHEDULER=tcp://host:8786]"; exit 2)
-	$(BIN)/rnnlab-grade "$(SUBMISSIONS)" --students "$(or $(GRADES),grades.csv)" --out "$(basename $(or $(GRADES),grades.csv))-by-file.csv" --feedback "$(or $(FEEDBACK),feedback)" --summary "$(basename $(or $(GRADES),grades.csv))-summary.png" $(if $(RESUME),--resume) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox)
+	$(BIN)/rnnlab-grade "$(SUBMISSIONS)" --students "$(or $(GRADES),grades.csv)" --out "$(basename $(or $(GRADES),grades.csv))-by-file.csv" --feedback "$(or $(FEEDBACK),feedback)" --summary "$(basename $(or $(GRADES),grades.csv))-summary.png" --gradebook gradebook.db $(if $(RESUME),--resume) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox)
 
 export: release
 	$(PY) scripts/export.py "$(or $(EXPORT),build/student-repo)"

@@ -260,6 +260,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="write one HTML page per student and notebook here (no hidden-test code)")
     parser.add_argument("--summary", type=Path, default=None,
                         help="save the instructor's summary figure here (points per notebook, most failed tests)")
+    parser.add_argument("--gradebook", type=Path, default=None,
+                        help="the course's nbgrader gradebook.db: import each pair's autograded results and "
+                             "graded cells (autograded/ next to it) for formgrader, and add hand-graded points "
+                             "to the --students table; hand grades are never overwritten")
     parser.add_argument("--wall", type=float, default=Limits.wall_s, help="seconds per submission")
     parser.add_argument("--cell-timeout", type=float, default=Limits.cell_s, help="seconds per cell")
     parser.add_argument("--memory-gib", type=float, default=Limits.memory_gib)
@@ -315,9 +319,20 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         workers.close()
     print(f"wrote {args.out}")
+    hand = written_max = None
+    if args.gradebook:
+        from . import gradebook
+
+        url = f"sqlite:///{args.gradebook.resolve()}"
+        imported = gradebook.import_results(url, args.gradebook.resolve().parent, args.submissions,
+                                            grades.records, releases)
+        print(f"imported {imported.submissions} pair submissions into {args.gradebook} for formgrader"
+              + "".join(f"\n  not imported: {reports.safe_text(s, 200)}" for s in imported.skipped))
+        hand = gradebook.hand_scores(url, grades.records, grades.assignments)
+        written_max = {r.assignment: submissions.points(r.notebook)[1] for r in releases}
     if args.students:
         reports.write_student_table(args.students, grades.records, grades.assignments,
-                                    {r.assignment: r.max_points for r in releases})
+                                    {r.assignment: r.max_points for r in releases}, hand, written_max)
         print(f"wrote {args.students}")
     if args.feedback:
         count = feedback.write_feedback(args.feedback, grades.records, releases)

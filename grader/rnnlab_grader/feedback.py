@@ -14,13 +14,12 @@ student's name made safe for a path plus a short hash, so two names never share 
 from __future__ import annotations
 
 import ast
-import hashlib
 import html
 import re
 from pathlib import Path
 
 from .repair import nbgrader_meta
-from .reports import parse_tests, student_choices
+from .reports import folder_name, parse_tests, student_choices
 from .submissions import HIDDEN_MARKERS, Release
 
 MARKER_LINE = re.compile(r"^[ \t]*### (BEGIN|END) HIDDEN TESTS[ \t]*$")
@@ -123,12 +122,6 @@ Written answers are graded by hand and are not included here.</p>
 <p>Hidden tests are shown by name and points only.</p>
 </body></html>
 """
-
-
-def folder_name(student: str) -> str:
-    """A path-safe, collision-free folder name for a student's name."""
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", student).strip("_")[:60] or "student"
-    return f"{slug}-{hashlib.sha256(' '.join(student.split()).casefold().encode()).hexdigest()[:8]}"
 
 
 def write_feedback(folder: Path, records: list[dict], releases: list[Release]) -> int:

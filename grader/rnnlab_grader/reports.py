@@ -12,8 +12,10 @@ per student (both partners credited), written at the end of a run.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
+import re
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -140,6 +142,18 @@ def credited_names(record: dict) -> list[str]:
             if n.strip() and _name_key(n) != "self"]
 
 
+def folder_name(student: str) -> str:
+    """A path-safe, collision-free folder name for a student's name."""
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", student).strip("_")[:60] or "student"
+    return f"{slug}-{hashlib.sha256(' '.join(student.split()).casefold().encode()).hexdigest()[:8]}"
+
+
+def pair_id(record: dict) -> str | None:
+    """The gradebook student id of a per-file record's pair (None when it names nobody)."""
+    names = sorted({_name_key(n): n for n in credited_names(record)}.values(), key=_name_key)
+    return "+".join(folder_name(n).lower() for n in names) or None
+
+
 def student_choices(records: list[dict], assignments: list[str]) -> list[tuple[str, str, dict]]:
     """``(student, assignment, record)``: for each named student and assignment, the file whose
     points count (the highest, as in ``student_rows``; the first of equals in file-name order)."""
@@ -154,12 +168,16 @@ def student_choices(records: list[dict], assignments: list[str]) -> list[tuple[s
     return [(name, assignment, record) for (_, assignment), (name, record) in sorted(best.items())]
 
 
-def student_rows(records: list[dict], assignments: list[str], max_points: dict[str, float]) -> list[dict]:
+def student_rows(records: list[dict], assignments: list[str], max_points: dict[str, float],
+                 hand: dict | None = None, written_max: dict[str, float] | None = None) -> list[dict]:
     """One row per student from the per-file records: both partners credited (``"self"`` means
     working alone), a column per assignment and a total. A student found in two *different* pairs
     for one assignment is flagged and keeps the higher score, never the sum; two partners handing
     in copies of one notebook is the expected case. A file without names gets a row of its own,
-    flagged, so no points go missing."""
+    flagged, so no points go missing. With ``hand`` (``gradebook.hand_scores``), a notebook's
+    autograded points are the gradebook's (formgrader's overrides win) and ``<assignment>_written``
+    holds its hand-graded points (blank until every written answer is graded); the total adds both,
+    and ``max_total`` adds ``written_max``."""
     by_student: dict[str, dict] = {}
     for record in records:
         assignment = record.get("assignment", "")
@@ -170,7 +188,7 @@ def student_rows(records: list[dict], assignments: list[str], max_points: dict[s
         if not names:
             names = [f"(no names) {record.get('submission', '')}"]
         for name in names:
-            entry = by_student.setdefault(_name_key(name), {"student": name, "scores": {}, "pairs": {}, "notes": [],
+            entry = by_student.setdefault(_name_key(name), {"student": name, "scores": {}, "best": {}, "pairs": {}, "notes": [],
                                                            "files": [], "flagged": not pair})
             entry["files"].append(record.get("submission", ""))
             entry["flagged"] |= record.get("flagged") == "FLAGGED"
@@ -181,6 +199,8 @@ def student_rows(records: list[dict], assignments: list[str], max_points: dict[s
                 files = ", ".join([*seen.values(), record.get("submission", "")])
                 entry["notes"].append(f"{assignment}: in two different pairs (files {files})")
             seen.setdefault(pair, record.get("submission", ""))
+            if assignment not in entry["best"] or score > entry["scores"][assignment]:
+                entry["best"][assignment] = record
             entry["scores"][assignment] = max(score, entry["scores"].get(assignment, 0.0))
             if record.get("reason"):
                 entry["notes"].append(f"{assignment}: {record['reason']}")
@@ -188,8 +208,16 @@ def student_rows(records: list[dict], assignments: list[str], max_points: dict[s
     for key in sorted(by_student):
         entry = by_student[key]
         row = {"student": safe_text(entry["student"], NAME_CHARS)}
-        row.update({a: (f"{entry['scores'][a]:g}" if a in entry["scores"] else "") for a in assignments})
-        row.update(total=f"{sum(entry['scores'].values()):g}", max_total=f"{sum(max_points.get(a, 0) for a in assignments):g}",
+        total = 0.0
+        for a in assignments:
+            auto, written = entry["scores"].get(a), None
+            if hand is not None and a in entry["best"] and (pair_id(entry["best"][a]), a) in hand:
+                auto, written = hand[(pair_id(entry["best"][a]), a)]  # formgrader's overrides and hand grades
+            row[a] = "" if auto is None else f"{auto:g}"
+            row[f"{a}_written"] = "" if written is None else f"{written:g}"
+            total += (auto or 0.0) + (written or 0.0)
+        row.update(total=f"{total:g}",
+                   max_total=f"{sum(max_points.get(a, 0) + (written_max or {}).get(a, 0) for a in assignments):g}",
                    flagged="FLAGGED" if entry["flagged"] else "",
                    reason=safe_text("; ".join(dict.fromkeys(entry["notes"])), REASON_CHARS),
                    files=safe_text(" ".join(sorted(set(entry["files"]))), REASON_CHARS))
@@ -197,7 +225,9 @@ def student_rows(records: list[dict], assignments: list[str], max_points: dict[s
     return rows
 
 
-def write_student_table(path: Path, records: list[dict], assignments: list[str], max_points: dict[str, float]) -> None:
+def write_student_table(path: Path, records: list[dict], assignments: list[str], max_points: dict[str, float],
+                        hand: dict | None = None, written_max: dict[str, float] | None = None) -> None:
     """Write ``student_rows`` to ``path`` atomically (the gradebook a spreadsheet or an LMS imports)."""
-    _write_table(path, [*STUDENT_FIELDS_HEAD, *assignments, *STUDENT_FIELDS_TAIL],
-                 student_rows(records, assignments, max_points))
+    columns = [c for a in assignments for c in (a, f"{a}_written")]
+    _write_table(path, [*STUDENT_FIELDS_HEAD, *columns, *STUDENT_FIELDS_TAIL],
+                 student_rows(records, assignments, max_points, hand, written_max))
