@@ -5,6 +5,10 @@
 * ``runner``: the rnnlab_grader runner without a sandbox (``--unsafe-no-sandbox``);
 * ``sandboxed``: the same runner under bubblewrap, as ``make grade`` runs it.
 
+Where the sandboxed time goes: ``prepare`` (outside the sandbox: read, identify, repair, plan),
+``start-up`` (a sandboxed runner with an empty plan: bubblewrap, Python, torch, rnnlab and IPython
+imports) and the notebook's own cells (the rest).
+
 The three are interleaved per notebook and repeated, so machine noise hits them alike; the
 ratios are medians. Targets: under 60 s per notebook, and the sandbox at most 10% slower than
 the same run without it (sandboxed / runner <= 1.10).
@@ -20,7 +24,7 @@ import time
 from pathlib import Path
 
 import nbformat
-from rnnlab_grader import cli, submissions
+from rnnlab_grader import cli, repair, submissions
 from rnnlab_grader.sandbox import Limits, Sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,8 +59,8 @@ def main() -> None:
         boxes["sandboxed"].check()
         print(f"one perfect submission per notebook, {REPEATS} interleaved repeats, medians in seconds")
         print(f"  {'notebook':<26} {'nbgrader':>9} {'runner':>8} {'sandboxed':>10} {'sandbox/runner':>15} "
-              f"{'sandboxed/nbgrader':>19}  points")
-        totals = {"nbgrader": 0.0, "runner": 0.0, "sandboxed": 0.0}
+              f"{'sandboxed/nbgrader':>19}  points  {'prepare':>8} {'start-up':>9} {'cells':>6}")
+        totals = {"nbgrader": 0.0, "runner": 0.0, "sandboxed": 0.0, "prepare": 0.0, "start-up": 0.0}
         for release in releases:
             solution = course / "solutions" / release.assignment / f"{release.name}.ipynb"
             student = course / "notebooks" / release.assignment / f"{release.name}.ipynb"
@@ -71,14 +75,25 @@ def main() -> None:
                     row = cli.grade_one(path, path.name, releases, box)
                     times[name].append(time.perf_counter() - started)
                     assert row["points"] == row["max_points"], row
+                started = time.perf_counter()
+                restored = repair.restore(submissions.read_submission(path), release.notebook).notebook
+                submissions.plan(restored, submissions.identify(restored, releases))
+                times["prepare"].append(time.perf_counter() - started)
+                started = time.perf_counter()
+                cli.run_with_restarts([], submissions.trusted_imports(release), boxes["sandboxed"])
+                times["start-up"].append(time.perf_counter() - started)
             median = {name: statistics.median(values) for name, values in times.items()}
             for name in totals:
                 totals[name] += median[name]
             print(f"  {release.assignment:<26} {median['nbgrader']:9.1f} {median['runner']:8.1f} "
                   f"{median['sandboxed']:10.1f} {median['sandboxed'] / median['runner']:15.2f} "
-                  f"{median['sandboxed'] / median['nbgrader']:19.2f}  {row['points']:g}/{row['max_points']:g}")
+                  f"{median['sandboxed'] / median['nbgrader']:19.2f}  {row['points']:g}/{row['max_points']:g}  "
+                  f"{median['prepare']:8.2f} {median['start-up']:9.1f} "
+                  f"{median['sandboxed'] - median['prepare'] - median['start-up']:6.1f}")
         print(f"  {'whole series':<26} {totals['nbgrader']:9.1f} {totals['runner']:8.1f} {totals['sandboxed']:10.1f} "
-              f"{totals['sandboxed'] / totals['runner']:15.2f} {totals['sandboxed'] / totals['nbgrader']:19.2f}")
+              f"{totals['sandboxed'] / totals['runner']:15.2f} {totals['sandboxed'] / totals['nbgrader']:19.2f}  "
+              f"{'':>{len('points')}}  {totals['prepare']:8.2f} {totals['start-up']:9.1f} "
+              f"{totals['sandboxed'] - totals['prepare'] - totals['start-up']:6.1f}")
         print("  targets: < 60 s per notebook; sandbox/runner <= 1.10")
 
 

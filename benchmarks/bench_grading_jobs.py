@@ -2,7 +2,8 @@
 
 A generated class: for each notebook, a perfect, a blank (the untouched release) and a partial
 submission (every other answer left as the stub), COPIES times over. The same folder is graded
-with ``--jobs 1`` and ``--jobs <cores>``, alternating, REPEATS times; the ratio is of medians.
+with ``--jobs 1``, ``--jobs <cores>`` and on a Dask LocalCluster of <cores> single-threaded workers
+(``--scheduler``, the cluster path), alternating, REPEATS times; the ratios are of medians.
 Prints files per minute, the ratio, and the time 200 pairs x 4 notebooks would take at that rate
 (one submission per pair and notebook, graded on this machine).
 """
@@ -43,33 +44,40 @@ def generated_class(folder: Path) -> int:
     return count
 
 
-def grade(folder: Path, jobs: int, out: Path) -> float:
+def grade(folder: Path, how: list[str], out: Path) -> float:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "rnnlab_grader.cli", str(folder), "--root", str(ROOT), "--out", str(out),
-                    "--jobs", str(jobs), "--slot", "700"], check=True, capture_output=True, timeout=7200)
+                    "--slot", "700", *how], check=True, capture_output=True, timeout=7200)
     return time.perf_counter() - started
 
 
 def main() -> None:
+    import dask
+    from distributed import LocalCluster
+
     cores = os.cpu_count() or 1
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, \
+            dask.config.set({"distributed.scheduler.worker-saturation": 1.0}), \
+            LocalCluster(n_workers=cores, threads_per_worker=1, dashboard_address=None, host="127.0.0.1") as cluster:
         folder = Path(tmp) / "class"
         folder.mkdir()
         files = generated_class(folder)
-        times: dict[int, list[float]] = {1: [], cores: []}
+        ways = {"--jobs 1": ["--jobs", "1"], f"--jobs {cores}": ["--jobs", str(cores)],
+                f"Dask LocalCluster, {cores} workers": ["--scheduler", cluster.scheduler_address]}
+        times: dict[str, list[float]] = {name: [] for name in ways}
         for _ in range(REPEATS):
-            for jobs in times:
-                times[jobs].append(grade(folder, jobs, Path(tmp) / f"grades-{jobs}.csv"))
-        same = (Path(tmp) / "grades-1.csv").read_bytes() == (Path(tmp) / f"grades-{cores}.csv").read_bytes()
+            for index, (name, how) in enumerate(ways.items()):
+                times[name].append(grade(folder, how, Path(tmp) / f"grades-{index}.csv"))
+        tables = [(Path(tmp) / f"grades-{index}.csv").read_bytes() for index in range(len(ways))]
     print(f"grading throughput, {files} generated submissions (perfect, blank, partial of each notebook), "
           f"{REPEATS} alternating runs each:")
-    for jobs, seconds in times.items():
+    sequential = statistics.median(times["--jobs 1"])
+    for name, seconds in times.items():
         median = statistics.median(seconds)
         per_file = median / files
-        print(f"  --jobs {jobs}: {median:6.1f} s ({60 * files / median:5.1f} files/min, {per_file:4.1f} s/file); "
-              f"200 pairs x 4 notebooks: {800 * per_file / 60:5.1f} min")
-    print(f"  ratio --jobs {cores} / --jobs 1 throughput: {statistics.median(times[1]) / statistics.median(times[cores]):.2f}"
-          f"; same CSV: {same}")
+        print(f"  {name:<30} {median:6.1f} s ({60 * files / median:5.1f} files/min, {per_file:4.1f} s/file, "
+              f"x{sequential / median:4.2f} of --jobs 1); 200 pairs x 4 notebooks: {800 * per_file / 60:5.1f} min")
+    print(f"  same CSV every way: {all(table == tables[0] for table in tables)}")
 
 
 if __name__ == "__main__":
