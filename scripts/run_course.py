@@ -80,9 +80,10 @@ def main() -> int:
     parser.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: no limit)")
     parser.add_argument("--budget", type=float, default=None,
                         help="seconds per notebook before it is reported SLOW (default: the profile's, see BUDGET_S)")
+    parser.add_argument("--only", default=None, help="run only the notebooks whose assignment name contains this")
     args = parser.parse_args()
     root = args.root.resolve()
-    notebooks = solution_notebooks(root)
+    notebooks = [p for p in solution_notebooks(root) if args.only is None or args.only in p.parent.name]
     if not notebooks:
         print("No notebooks in solutions/ yet: nothing to execute.")
         return 0

@@ -1,5 +1,6 @@
 import pytest
 import torch
+from torch import nn
 
 from rnnlab.models import RecurrentClassifier, RecurrentLanguageModel, detach_state, make_recurrent
 
@@ -75,3 +76,29 @@ def test_pack_and_gather_agree(kind):
     torch.testing.assert_close(model(ids, lengths), packed, rtol=0, atol=1e-12)
     with pytest.raises(ValueError, match="pad_handling must be one of"):
         RecurrentClassifier(20, 6, 8, kind, pad_handling="left")
+
+
+def test_chrono_init_sets_forget_and_input_biases_of_every_lstm():
+    """Forget-gate bias (ih + hh) in [log 1, log(T-1)], input-gate bias its negative, cell and output gates
+    untouched; the LSTM's forget gate at zero input then keeps e.g. sigma(log 399) = 0.9975 per step."""
+    import math
+
+    from rnnlab.models import chrono_init
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.LSTM(3, 8, num_layers=2, batch_first=True), nn.LSTMCell(3, 5), nn.RNN(3, 4))
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    assert chrono_init(model, 400) == 2
+    for prefix, suffixes, hidden in (("0.", ["_l0", "_l1"], 8), ("1.", [""], 5)):
+        for suffix in suffixes:
+            total = (dict(model.named_parameters())[f"{prefix}bias_ih{suffix}"]
+                     + dict(model.named_parameters())[f"{prefix}bias_hh{suffix}"]).detach()
+            forget, input_gate = total[hidden:2 * hidden], total[:hidden]
+            assert (forget >= 0).all() and (forget <= math.log(399) + 1e-6).all() and forget.std() > 0.3
+            assert torch.allclose(input_gate, -forget)
+            for name in (f"{prefix}bias_ih{suffix}", f"{prefix}bias_hh{suffix}"):
+                assert torch.equal(dict(model.named_parameters())[name][2 * hidden:], before[name][2 * hidden:])
+    assert all(torch.equal(p, before[f"2.{n}"]) for n, p in model[2].named_parameters())  # no LSTM: untouched
+    assert chrono_init(nn.Linear(2, 2), 10) == 0
+    with pytest.raises(ValueError, match="max_steps"):
+        chrono_init(model, 2)

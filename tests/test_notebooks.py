@@ -2,8 +2,11 @@
 
 Runs in the `grade` profile (set by conftest.py), offline, each notebook in a fresh kernel.
 """
+import json
+
 import nbformat
 import pytest
+from rnnlab.runtime import KEY_RESULT_FILE
 from notebook_tools import (autograded_outcomes, execute, is_autograded_test, nbgrader_meta, protected_lines,
                             solution_notebooks, source_lines, student_version)
 
@@ -27,6 +30,10 @@ def test_solution_passes_every_autograded_test_quietly(solution, workdir):
     for outcome in outcomes:
         assert outcome.error is None, f"{outcome.grade_id}: {outcome.error}"
         assert not outcome.stderr, f"{outcome.grade_id} wrote to stderr (nbgrader would score it 0): {outcome.stderr}"
+    if solution.parent.name == "03_rnn_vs_lstm_sweep":  # the control separates the models as the notebook trains them
+        cue_first = json.loads((workdir / KEY_RESULT_FILE).read_text())["values"]["cue_first"]
+        longest = max(cue_first["RNN"], key=int)
+        assert cue_first["RNN"][longest] < 0.65 and cue_first["LSTM"][longest] > 0.9, cue_first
 
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=IDS)

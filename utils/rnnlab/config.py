@@ -142,10 +142,10 @@ PROFILES: dict[str, Profile] = {
         bptt_hidden=32,
         bptt_input=16,
         explode_length=200,
-        imdb=ClassifierScale(
-            n_reviews=240, vocab_size=500, lengths=(20, 40),
+        imdb=ClassifierScale(  # 1,000 reviews x 5 epochs at 1e-2: the smallest budget at which the cue-first
+            n_reviews=1000, vocab_size=500, lengths=(20, 80),  # control separates the models (about 1 s a model)
             probe_length=60, probe_batch=8, embed_dim=16, hidden_dim=16,
-            epochs=1, batch_size=32, lr=5e-3,
+            epochs=5, batch_size=32, lr=1e-2,
         ),
         lm=LanguageModelScale(
             train_lines=120, valid_lines=30, vocab_size=500, seq_len=12,

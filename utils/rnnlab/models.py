@@ -144,3 +144,36 @@ def recurrent_weights(module: nn.Module) -> list[nn.Parameter]:
     if not weights:
         raise ValueError(f"{type(module).__name__} has no weight_hh parameter: pass a recurrent model")
     return weights
+
+
+def chrono_init(model: nn.Module, max_steps: int, seed: int = 0) -> int:
+    """Chrono initialisation (Tallec & Ollivier, 2018) of every LSTM in ``model`` (``nn.LSTM``
+    layers and ``nn.LSTMCell``s, in place): forget-gate biases ``log(U(1, max_steps - 1))`` and
+    input-gate biases their negatives, split evenly between ``bias_ih`` and ``bias_hh``.
+
+    With PyTorch's default biases (about 0) the forget gate starts near 0.5, so the cell keeps
+    about 0.5**k of what it read k steps ago: nothing of a cue 400 steps back, and no gradient
+    to learn from. Chrono biases give forget gates time scales spread from 1 to ``max_steps``
+    steps. Returns the number of LSTM modules set (0: none found, the model is unchanged).
+    """
+    if not isinstance(max_steps, int) or max_steps < 3:
+        raise ValueError(f"max_steps must be an int >= 3 (the longest dependency, in steps), got {max_steps!r}")
+    generator = torch.Generator().manual_seed(seed)
+    changed = 0
+    for module in model.modules():
+        if not isinstance(module, (nn.LSTM, nn.LSTMCell)):
+            continue
+        hidden = module.hidden_size
+        suffixes = [""] if isinstance(module, nn.LSTMCell) else \
+            [f"_l{layer}{tail}" for layer in range(module.num_layers) for tail in ("", "_reverse")[:1 + module.bidirectional]]
+        for suffix in suffixes:
+            bias_ih, bias_hh = getattr(module, f"bias_ih{suffix}", None), getattr(module, f"bias_hh{suffix}", None)
+            if bias_ih is None or bias_hh is None:
+                raise ValueError("chrono_init needs an LSTM with biases (bias=True)")
+            forget = torch.log(1 + torch.rand(hidden, generator=generator, dtype=torch.float64) * (max_steps - 2))
+            with torch.no_grad():  # PyTorch's gate order: input, forget, cell, output
+                for bias in (bias_ih, bias_hh):
+                    bias[:hidden] = (-forget / 2).to(bias)
+                    bias[hidden:2 * hidden] = (forget / 2).to(bias)
+        changed += 1
+    return changed
