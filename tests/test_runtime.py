@@ -52,7 +52,7 @@ def test_start_prints_one_banner_line(capsys):
 def test_banner_warns_about_full_on_cpu(monkeypatch):
     monkeypatch.setenv("RNNLAB_PROFILE", "full")
     session = runtime.Session(rnnlab.get_profile(), DataSource("synthetic"), torch.device("cpu"))
-    assert "will be slow" in session.banner
+    assert "needs a GPU" in session.banner and "RNNLAB_PROFILE=fast" in session.banner
 
 
 def test_start_without_data_does_not_resolve_a_source(monkeypatch, capsys):

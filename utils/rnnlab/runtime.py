@@ -85,7 +85,8 @@ class Session:
         if self.device.type == "cuda":
             speed = "GPU"
         else:
-            speed = "CPU only: the 'full' profile will be slow here" if self.profile.name == "full" else "CPU"
+            speed = ("CPU only: the 'full' profile needs a GPU (notebook 03 alone is about 14 h of training on "
+                     "2 CPU cores); on a CPU set RNNLAB_PROFILE=fast" if self.profile.name == "full" else "CPU")
         return (
             f"rnnlab | profile={self.profile.name} ({self.profile.description}) | "
             f"data={self.data.describe()} | device={self.device} ({speed})"
