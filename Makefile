@@ -11,14 +11,15 @@ PROFILE ?= fast
 .PHONY: help install sandbox course release run grade export test benchmark clean
 
 help:
-	@echo "make course     set up, release student versions, execute solutions ($(PROFILE) profile) into build/"
+	@echo "make course [DATA=<folder>]   set up, release student versions, execute solutions ($(PROFILE) profile) into build/"
+	@echo "                 DATA: real IMDB and WikiText-2 (data/README.md); the key results are printed"
 	@echo "make test       set up and run the test suite (offline)"
 	@echo "make release    regenerate notebooks/ from solutions/ with nbgrader (prints the points)"
 	@echo "make grade SUBMISSIONS=<folder> [GRADES=grades.csv] [RESUME=1] [JOBS=N] [SCHEDULER=tcp://host:8786]"
 	@echo "                 autograde every file in the folder (sandboxed, N at once, default one per core; or on a Dask cluster)"
 	@echo "                 GRADES: one row per student; GRADES minus .csv plus -by-file.csv: one row per file"
 	@echo "make export [EXPORT=<folder>]   write the student repository (default build/student-repo)"
-	@echo "make benchmark  print rnnlab's speed ratios against bare PyTorch"
+	@echo "make benchmark [DATA=<folder>]  speed ratios, notebook times (grade; fast on synthetic and on DATA), grading throughput"
 	@echo "make clean      remove build/ and caches (keeps .venv)"
 
 # The dev/CI environment: torch and nbgrader pinned by constraints.txt (the package stays loose).
@@ -49,7 +50,7 @@ release: install
 	$(PY) scripts/release.py
 
 run: install
-	$(PY) scripts/run_course.py --profile $(PROFILE)
+	$(if $(DATA),RNNLAB_DATA="$(abspath $(DATA))") $(PY) scripts/run_course.py --profile $(PROFILE)
 
 grade: release sandbox
 	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=<folder of submitted files> [GRADES=grades.csv] [RESUME=1] [JOBS=N] [SCHEDULER=tcp://host:8786]"; exit 2)
@@ -63,7 +64,7 @@ test: install sandbox
 
 benchmark: install sandbox
 	$(PY) benchmarks/bench_rnnlab.py
-	$(PY) benchmarks/bench_notebooks.py
+	$(PY) benchmarks/bench_notebooks.py $(if $(DATA),--data "$(DATA)")
 	$(PY) benchmarks/bench_grading.py
 	$(PY) benchmarks/bench_grading_jobs.py
 
