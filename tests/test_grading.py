@@ -864,3 +864,16 @@ def test_a_worker_that_dies_mid_file_costs_only_that_row(local_cluster, tmp_path
     rows = list(csv.DictReader((tmp_path / "grades.csv").open(newline="")))
     assert [r["total"] for r in rows] == ["5", "5", "0"], [r["reason"] for r in rows]
     assert "the grader failed on this file (KilledWorker)" in rows[2]["reason"]
+
+
+def test_feedback_reads_messages_from_the_release_text_only():
+    """visible_message: a visible assert gives its message, a visible call its source (with the stub hint
+    for the course's expect_implemented), a hidden line or a line out of range gives nothing."""
+    from rnnlab_grader.feedback import visible_message
+
+    source = ('out = expect_implemented(square, 3)\nassert out == 9, "square(3) should be 9"\n'
+              + hidden("assert square(-1) == 1, 'secret'\n") + "\nassert out > 0\n")
+    assert visible_message(source, 2) == "square(3) should be 9"
+    assert visible_message(source, 1).startswith("out = expect_implemented(square, 3) (if square() is not written yet")
+    assert visible_message(source, 3) is None and visible_message(source, 99) is None
+    assert visible_message(source, 4) == "assert out > 0"

@@ -1,10 +1,12 @@
 """``rnnlab-grade`` (``make grade SUBMISSIONS=<folder>``): autograde a folder of submissions into CSVs.
 
 Files are graded ``--jobs`` at a time (default: one per core), each in its own sandbox with its
-share of the cores' threads, or on a Dask cluster (``--scheduler``, see ``cluster``); one table has a row per file, ``--students`` one per student. For
-each file, outside the sandbox and bounded (``submissions``): read it, find its release, give back
-lost nbgrader metadata (``repair``), read the pair names, scan the student's own cells
-for reaches into the interpreter (``tampering``) and plan the run. Inside a fresh bubblewrap
+share of the cores' threads, or on a Dask cluster (``--scheduler``, see ``cluster``). One table has
+a row per file, ``--students`` one per student; ``--feedback``, ``--summary`` and ``--gradebook``
+write the students' pages, the instructor's figure and the formgrader import. For each file,
+outside the sandbox and bounded (``submissions``): read it, find its release, give back lost
+nbgrader metadata (``repair``), read the pair names, scan the student's own cells for reaches into
+the interpreter (``tampering``) and plan the run. Inside a fresh bubblewrap
 sandbox (``sandbox``): the runner executes the plan and reports signed verdicts (``runner``).
 Outside again: points from verified verdicts and the release's metadata (``verdicts``), a row
 written atomically (``reports``). Nothing a submission writes is read back except that report.

@@ -60,7 +60,13 @@ def visible_message(solution_source: str, line: int) -> str | None:
         if isinstance(statement.msg, ast.Constant) and isinstance(statement.msg.value, str):
             return statement.msg.value
         return ast.get_source_segment(source, statement.msg)
-    return ast.get_source_segment(source, statement)
+    text = ast.get_source_segment(source, statement)
+    called = [node.args[0].id for node in ast.walk(statement) if isinstance(node, ast.Call)
+              and isinstance(node.func, ast.Name) and node.func.id == "expect_implemented"
+              and node.args and isinstance(node.args[0], ast.Name)]
+    if called:  # the course's helper: its failure usually means the TODO is still the stub
+        text += f" (if {called[0]}() is not written yet: write it in its TODO cell, run that cell, then this test)"
+    return text
 
 
 def _tests_of(release: Release) -> dict[str, tuple[str, float, bool]]:
