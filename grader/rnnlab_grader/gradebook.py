@@ -54,7 +54,7 @@ def import_results(db_url: str, course_root: Path, submitted: Path, records: lis
                    releases: list[submissions.Release]) -> Imported:
     """Put each pair's counted file of each notebook into the gradebook at ``db_url`` (autograded
     scores only) and its graded cells under ``course_root/autograded``."""
-    from nbgrader.api import Gradebook
+    from nbgrader.api import Gradebook, MissingEntry
 
     by_assignment = {r.assignment: r for r in releases}
     chosen: dict[tuple[str, str], dict] = {}
@@ -78,11 +78,19 @@ def import_results(db_url: str, course_root: Path, submitted: Path, records: lis
             names = [n.strip() for n in credited_names(record)]
             gradebook.update_or_create_student(pid, first_name=" & ".join(names)[:120], last_name="")
             gradebook.update_or_create_submission(assignment, pid)
+            missing = []
             for grade_id, status, _, _ in parse_tests(record.get("tests", "")):
-                grade = gradebook.find_grade(grade_id, release.name, assignment, pid)
+                try:
+                    grade = gradebook.find_grade(grade_id, release.name, assignment, pid)
+                except MissingEntry:  # a gradebook released from other solutions than this grader's
+                    missing.append(grade_id)
+                    continue
                 grade.auto_score = grade.max_score if status == "pass" else 0.0
                 grade.needs_manual_grade = grade.manual_score is not None  # nbgrader's rule: review an override
             gradebook.db.commit()
+            if missing:
+                result.skipped.append(f"{record['submission']}: tests not in the gradebook ({', '.join(missing)}): "
+                                      "run `make release` and grade again")
             target = course_root / "autograded" / pid / assignment / f"{release.name}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(notebook, target)
