@@ -83,13 +83,15 @@ class DaskWorkers:
                             f"{sum(per_host.values())} threads")
 
     def submit(self, path: Path, name: str):
+        """A future of ``(row, seconds)``: the file's bytes sent to a worker, or, for a file refused
+        before any byte is read (a link, an empty or oversized file), its row at once."""
         try:
-            readable = path.is_file() and not path.is_symlink() and 0 < path.stat().st_size <= submissions.MAX_BYTES
-            data = path.read_bytes() if readable else None
-        except OSError:
-            data = None
-        if data is None:  # refused before any run, with the reason a local job gives
-            return _Done((_refusal(path, name), 0.0))
+            submissions.check_file(path)
+            data = path.read_bytes()
+        except submissions.Unreadable as error:
+            return _Done((cli.empty_row(name, str(error)), 0.0))
+        except OSError as error:
+            return _Done((cli.empty_row(name, f"could not read the file ({type(error).__name__})"), 0.0))
         return self.client.submit(grade_bytes, name, data, *self.options, pure=False)
 
     def results(self, todo: list[tuple[Path, str]]):
@@ -112,17 +114,6 @@ class DaskWorkers:
 
     def close(self) -> None:
         self.client.close()
-
-
-def _refusal(path: Path, name: str) -> dict:
-    """The row of a file that is not sent to a worker (a link, an empty, oversized or unreadable file)."""
-    try:
-        submissions.read_submission(path)
-    except submissions.Unreadable as error:
-        return cli.empty_row(name, str(error))
-    except OSError as error:
-        return cli.empty_row(name, f"could not read the file ({type(error).__name__})")
-    return cli.empty_row(name, "the file changed while it was being graded; grade it again")
 
 
 class _Done:

@@ -70,8 +70,9 @@ def _clean_nbgrader(meta) -> dict | None:
     return clean or None
 
 
-def read_submission(path: Path) -> nbformat.NotebookNode:
-    """The submitted notebook's cells (sources, cell types, nbgrader metadata and tags only)."""
+def check_file(path: Path) -> None:
+    """Raise ``Unreadable`` unless ``path`` is a regular file (not a link), neither empty nor over
+    ``MAX_BYTES``: the checks made before any byte of it is read."""
     info = path.lstat()
     if not stat.S_ISREG(info.st_mode):
         raise Unreadable("not a regular file (a link or a device): submit the downloaded .ipynb itself")
@@ -80,6 +81,11 @@ def read_submission(path: Path) -> nbformat.NotebookNode:
     if info.st_size > MAX_BYTES:
         raise Unreadable(f"larger than {MAX_BYTES // 2**20} MB: clear the outputs (Edit > Clear all outputs) "
                          "and submit again")
+
+
+def read_submission(path: Path) -> nbformat.NotebookNode:
+    """The submitted notebook's cells (sources, cell types, nbgrader metadata and tags only)."""
+    check_file(path)
     try:
         document = json.loads(path.read_bytes().decode("utf-8-sig"))  # some editors write a byte-order mark
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError):
