@@ -80,8 +80,9 @@ def _tests_of(release: Release) -> dict[str, tuple[str, float, bool]]:
     return tests
 
 
-def describe(release: Release, grade_id: str, status: str, error: str, line: int) -> str:
-    """One test's outcome in words a student can act on (never hidden code)."""
+def describe(source: str, status: str, error: str, line: int) -> str:
+    """One test's outcome in words a student can act on (never hidden code); ``source`` is the test
+    cell as the solution holds it (hidden markers included)."""
     if status == "pass":
         return "passed"
     if status == "timeout":
@@ -90,7 +91,6 @@ def describe(release: Release, grade_id: str, status: str, error: str, line: int
         return "did not run: the notebook stopped before this test"
     if status == "crash":
         return "the notebook's process ended in this test (an exit call, a crash or a limit)"
-    source = _tests_of(release).get(grade_id, ("", 0, False))[0]
     message = visible_message(source, line) if line else None
     if message is not None:
         return f"failed ({error}): {message}"
@@ -103,11 +103,11 @@ def page(student: str, record: dict, release: Release) -> str:
     tests = _tests_of(release)
     rows = []
     for grade_id, status, error, line in parse_tests(record.get("tests", "")):
-        _, points, has_hidden = tests.get(grade_id, ("", 0.0, False))
+        source, points, has_hidden = tests.get(grade_id, ("", 0.0, False))
         earned = points if status == "pass" else 0.0
         rows.append(f"<tr class='{'pass' if status == 'pass' else 'fail'}'><td>{html.escape(grade_id)}</td>"
                     f"<td>{'visible + hidden' if has_hidden else 'visible'}</td><td>{earned:g} / {points:g}</td>"
-                    f"<td>{html.escape(describe(release, grade_id, status, error, line))}</td></tr>")
+                    f"<td>{html.escape(describe(source, status, error, line))}</td></tr>")
     reasons = [r for r in record.get("reason", "").split("; ") if r and not r.startswith("FLAGGED")]
     review = "<p><b>This notebook is marked for review by the instructor.</b></p>" \
         if record.get("flagged") == "FLAGGED" else ""
