@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -33,8 +33,10 @@ from .reports import credited_names, pair_id, parse_tests, student_choices
 
 @dataclass
 class Imported:
+    """What ``import_results`` did: pair submissions imported, and why any file was not."""
+
     submissions: int = 0
-    skipped: list[str] | None = None
+    skipped: list[str] = field(default_factory=list)
 
 
 def _graded_notebook(path: Path, release: submissions.Release):
@@ -61,7 +63,7 @@ def import_results(db_url: str, course_root: Path, submitted: Path, records: lis
     for _, assignment, record in student_choices(records, list(by_assignment)):
         if (pid := pair_id(record)) is not None:
             chosen.setdefault((pid, assignment), record)
-    result = Imported(0, [])
+    result = Imported()
     with Gradebook(db_url) as gradebook, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SQLAlchemy's autoflush notes inside nbgrader's add_submission
         for (pid, assignment), record in sorted(chosen.items()):

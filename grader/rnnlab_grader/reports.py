@@ -188,7 +188,7 @@ def student_rows(records: list[dict], assignments: list[str], max_points: dict[s
         if not names:
             names = [f"(no names) {record.get('submission', '')}"]
         for name in names:
-            entry = by_student.setdefault(_name_key(name), {"student": name, "scores": {}, "best": {}, "pairs": {}, "notes": [],
+            entry = by_student.setdefault(_name_key(name), {"student": name, "scores": {}, "pairs": {}, "notes": [],
                                                            "files": [], "flagged": not pair})
             entry["files"].append(record.get("submission", ""))
             entry["flagged"] |= record.get("flagged") == "FLAGGED"
@@ -199,11 +199,10 @@ def student_rows(records: list[dict], assignments: list[str], max_points: dict[s
                 files = ", ".join([*seen.values(), record.get("submission", "")])
                 entry["notes"].append(f"{assignment}: in two different pairs (files {files})")
             seen.setdefault(pair, record.get("submission", ""))
-            if assignment not in entry["best"] or score > entry["scores"][assignment]:
-                entry["best"][assignment] = record
             entry["scores"][assignment] = max(score, entry["scores"].get(assignment, 0.0))
             if record.get("reason"):
                 entry["notes"].append(f"{assignment}: {record['reason']}")
+    counted = {(_name_key(name), a): record for name, a, record in student_choices(records, assignments)}
     rows = []
     for key in sorted(by_student):
         entry = by_student[key]
@@ -211,8 +210,9 @@ def student_rows(records: list[dict], assignments: list[str], max_points: dict[s
         total = 0.0
         for a in assignments:
             auto, written = entry["scores"].get(a), None
-            if hand is not None and a in entry["best"] and (pair_id(entry["best"][a]), a) in hand:
-                auto, written = hand[(pair_id(entry["best"][a]), a)]  # formgrader's overrides and hand grades
+            pair = pair_id(counted[(key, a)]) if (key, a) in counted else None
+            if hand is not None and (pair, a) in hand:
+                auto, written = hand[(pair, a)]  # formgrader's overrides and hand grades
             row[a] = "" if auto is None else f"{auto:g}"
             row[f"{a}_written"] = "" if written is None else f"{written:g}"
             total += (auto or 0.0) + (written or 0.0)
