@@ -1,21 +1,13 @@
-"""`make grade` against hostile and broken submissions, on a tiny course built here.
+"""`make grade` against hostile and broken submissions, on the tiny course (``tiny_course``).
 
-The tiny course has one assignment worth 5 points (pair cell 1, ``square`` 2, ``add`` 2; the
-tests have hidden parts) and the layout of the real one: ``notebooks/``, ``solutions/``, a
-gradebook. One grading run covers every attack below (module fixture); each test then checks
-the exact points, the reason shown and the flag, and that the gradebook, the course files and
-the CSV are byte-identical afterwards. The real notebooks' round trip is in
-``test_grading_round_trip.py``.
-
-Timeouts, each far from ordinary slowness: course and answer cells here take milliseconds (the
-runner imports torch and rnnlab before the first cell) and the busiest hostile cells (escape,
-fork bomb) well under a second, against a 10 s cell limit that only the endless loop reaches; a
-tiny notebook takes about 3 s idle and gets 240 s (``WALL_S``); the stubborn cell that swallows
-its alarms runs into a 30 s wall (``SHORT_WALL_S``) after a pair test that is done in about 3 s.
+One grading run covers every attack below (module fixture); each test then checks the exact
+points, the reason shown and the flag, and that the gradebook, the course files and the CSV are
+byte-identical afterwards. Attacks on the verdict itself (frame walks, forged claims) are in
+``test_verdict_boundary.py``; the real notebooks' round trip is in ``test_grading_round_trip.py``.
+The stubborn cell that swallows its alarms runs into a 30 s wall (``SHORT_WALL_S``) after a pair
+test that is done in about 3 s.
 """
-import copy
 import csv
-import hashlib
 import html
 import json
 import os
@@ -27,91 +19,15 @@ from pathlib import Path
 import nbformat
 import pytest
 from notebook_tools import ROOT
-from rnnlab_grader import cli, repair, reports, submissions, tampering
+from rnnlab_grader import pipeline, repair, reports, submissions, tampering, workers
 from rnnlab_grader.sandbox import UID_BASE, Sandbox
+from tiny_course import (ADD, ASSIGNMENT, CELL_S, MAX, NAME, SHORT_WALL_S, SLOT, SQUARE, TEST_ADD_HIDDEN,
+                         TEST_SQUARE_HIDDEN, blank, digest, duplicated, hidden, make_course, perfect, processes_of,
+                         run_grader, stripped, uid_processes, with_answer, with_cell, with_names, without)
 
-CELL_S, WALL_S, SHORT_WALL_S = 10, 240, 30
-ASSIGNMENT, NAME = "00_tiny", "tiny"
-MAX = 5.0
-
-
-def _meta(grade_id, *, grade=False, solution=False, locked=False, points=0):
-    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3, "solution": solution}
-    if grade:
-        meta["points"] = points
-    return {"nbgrader": meta}
-
-
-SETUP = "import math\nfrom rnnlab.checks import check_pair"
-PAIR = 'your_name = "Ada Lovelace"\nyour_partner_name = "Grace Hopper"'
-STUB = '# YOUR CODE HERE\nraise NotImplementedError("Replace these two lines with your code, then run the cell.")'
-TEST_PAIR = 'check_pair(globals().get("your_name"), globals().get("your_partner_name"))'
-SQUARE = "def square(x):\n    return x * x"
-TEST_SQUARE_VISIBLE = 'assert math.isclose(square(3), 9), "square(3) should be 9"\n'
-TEST_SQUARE_HIDDEN = "assert math.isclose(square(-1.5), 2.25)\nassert isinstance(square(2), int)\n"
-ADD = "def add(a, b):\n    return a + b"
-TEST_ADD_VISIBLE = 'assert add(2, 3) == 5, "add(2, 3) should be 5"\n'
-TEST_ADD_HIDDEN = "expected = 0.75\nassert add(0.5, 0.25) == expected\n"
-
-
-def hidden(text):
-    return f"### BEGIN HIDDEN TESTS\n{text}### END HIDDEN TESTS"
-
-
-def answer(code: str, instructor: bool) -> str:
-    """An answer cell as nbgrader writes it: a function keeps its signature, the body is the region."""
-    head, _, body = code.partition("\n") if code.startswith("def ") else ("", "", code)
-    indent = "    " if head else ""
-    region = body if instructor else "\n".join(indent + line for line in STUB.splitlines())
-    if instructor:
-        region = f"{indent}### BEGIN SOLUTION\n{body}\n{indent}### END SOLUTION"
-    return f"{head}\n{region}" if head else region
-
-
-def tiny_notebook(instructor: bool) -> nbformat.NotebookNode:
-    """The solution (``instructor=True``) or the release version of the tiny assignment."""
-    cell, md = nbformat.v4.new_code_cell, nbformat.v4.new_markdown_cell
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [
-        md("# Tiny assignment", metadata=_meta("intro", locked=True)),
-        cell(SETUP),
-        cell(answer(PAIR, True) if instructor else "# your_name = \"...\"\n" + STUB, metadata=_meta("pair_names", solution=True)),
-        cell(TEST_PAIR, metadata=_meta("test_pair_names", grade=True, locked=True, points=1)),
-        md("Write `square(x)`.", metadata=_meta("task_square", locked=True)),
-        cell(answer(SQUARE, instructor), metadata=_meta("square", solution=True)),
-        cell(TEST_SQUARE_VISIBLE + (hidden(TEST_SQUARE_HIDDEN) if instructor else ""),
-             metadata=_meta("test_square", grade=True, locked=True, points=2)),
-        md("Write `add(a, b)`.", metadata=_meta("task_add", locked=True)),
-        cell(answer(ADD, instructor), metadata=_meta("add", solution=True)),
-        cell(TEST_ADD_VISIBLE + (hidden(TEST_ADD_HIDDEN) if instructor else ""),
-             metadata=_meta("test_add", grade=True, locked=True, points=2)),
-    ]
-    return notebook
-
-
-def perfect() -> nbformat.NotebookNode:
-    notebook = tiny_notebook(instructor=False)
-    for cell, code in zip([c for c in notebook.cells if repair.nbgrader_meta(c).get("solution")], [PAIR, SQUARE, ADD]):
-        cell.source = code
-    return notebook
-
-
-def blank() -> nbformat.NotebookNode:
-    return tiny_notebook(instructor=False)
-
-
-def with_cell(notebook, source, after="test_pair_names"):
-    """``notebook`` with a code cell added after the cell ``after`` (a grade_id, or None for the top)."""
-    notebook = copy.deepcopy(notebook)
-    position = 0 if after is None else 1 + next(i for i, c in enumerate(notebook.cells)
-                                                 if repair.nbgrader_meta(c).get("grade_id") == after)
-    notebook.cells.insert(position, nbformat.v4.new_code_cell(source))
-    return notebook
-
-
-def digest(folder: Path) -> dict:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    return make_course(tmp_path_factory.mktemp("tiny") / "course")
 
 
 # --- hostile answer cells -------------------------------------------------------------------------
@@ -212,84 +128,6 @@ for _ in range(1000):
 print(len(children))'''
 NASTY_ERROR = '''Evil = type("=HYPERLINK(\\"http://x\\")", (Exception,), {})
 raise Evil("=cmd|' /C calc'!A0 and \\x1b[31m red")'''
-
-
-def stripped(notebook):
-    notebook = copy.deepcopy(notebook)
-    for cell in notebook.cells:
-        cell.metadata = {}
-    return notebook
-
-
-def without(notebook, *grade_ids):
-    notebook = copy.deepcopy(notebook)
-    notebook.cells = [c for c in notebook.cells if repair.nbgrader_meta(c).get("grade_id") not in grade_ids]
-    return notebook
-
-
-def with_answer(notebook, grade_id, source):
-    """``notebook`` with the answer cell ``grade_id`` holding ``source``."""
-    notebook = copy.deepcopy(notebook)
-    next(c for c in notebook.cells if repair.nbgrader_meta(c).get("grade_id") == grade_id).source = source
-    return notebook
-
-
-def with_names(notebook, name, partner):
-    """The pair cell set to these names (None: the tuple form ``your_name, your_partner_name = ...``)."""
-    notebook = copy.deepcopy(notebook)
-    for cell in notebook.cells:
-        if repair.nbgrader_meta(cell).get("grade_id") == "pair_names":
-            cell.source = (f"your_name = {name!r}\nyour_partner_name = {partner!r}" if name is not None
-                           else 'your_name, your_partner_name = "Ada Lovelace", "self"')
-    return notebook
-
-
-def duplicated(notebook, grade_id):
-    """A cell copied in Jupyter (metadata and all), as students do by accident."""
-    notebook = copy.deepcopy(notebook)
-    position = next(i for i, c in enumerate(notebook.cells) if repair.nbgrader_meta(c).get("grade_id") == grade_id)
-    copied = copy.deepcopy(notebook.cells[position])
-    copied.id = f"{copied.id}-copy"  # Jupyter gives the copy a new id and keeps the metadata
-    notebook.cells.insert(position + 1, copied)
-    return notebook
-
-
-def processes_of(uids: range) -> list[str]:
-    """Names of the live processes whose uid is in ``uids``."""
-    found = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            text = status.read_text()
-        except OSError:
-            continue
-        if int(text.split("\nUid:", 1)[1].split()[0]) in uids:
-            found.append(text.split("\n", 1)[0])
-    return found
-
-
-SLOT = 100 + os.getpid() % 800  # this test run's sandbox uid, apart from any other grader on the machine
-
-
-def uid_processes() -> list[str]:
-    """Processes of this test run's sandbox uid (the grader runs as root here)."""
-    return processes_of(range(UID_BASE + SLOT, UID_BASE + SLOT + 1))
-
-
-def run_grader(folder: Path, course: Path, out: Path, *extra: str, wall=WALL_S, env=None):
-    return subprocess.run([sys.executable, "-m", "rnnlab_grader.cli", str(folder), "--root", str(course),
-                           "--out", str(out), "--cell-timeout", str(CELL_S), "--wall", str(wall), "--slot", str(SLOT),
-                           "--jobs", "1", *extra],
-                          capture_output=True, text=True, timeout=1800, env={**os.environ, **(env or {})})
-
-
-@pytest.fixture(scope="module")
-def course(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("tiny") / "course"
-    for folder, instructor in (("solutions", True), ("notebooks", False)):
-        (root / folder / ASSIGNMENT).mkdir(parents=True)
-        nbformat.write(tiny_notebook(instructor), root / folder / ASSIGNMENT / f"{NAME}.ipynb")
-    (root / "gradebook.db").write_bytes(b"the instructor's gradebook")
-    return root
 
 
 @pytest.fixture(scope="module")
@@ -452,7 +290,7 @@ def test_what_each_attack_is_flagged_for(graded):
     assert "excepthook" in reason["hook-excepthook"] and "ipython-hooks" in reason["hook-excepthook"]
     for expected in ("math.isclose", "math.pi", "builtins", "rnnlab.checks.check_pair", "rebound:check_pair", "vars"):
         assert expected in reason["monkeypatch"], expected
-    assert "unsigned-report-lines" in reason["forged-report"]
+    assert "malformed-report-lines" in reason["forged-report"]
     assert "subprocess.Popen" in reason["survivors"] and "os.fork" in reason["survivors"]
 
 
@@ -463,9 +301,9 @@ def test_answers_cannot_cheat_while_a_test_runs(graded):
     assert points(record) == 0 and record["flagged"] == "", record  # the test's `expected` is not the answer's
 
 
-def test_what_stays_possible_is_flagged(graded):
-    record = row(graded, "liar")  # an object equal to everything passes an `==` test: a person must look
-    assert points(record) == 2 and "__eq__" in record["reason"] and record["flagged"] == "FLAGGED", record
+def test_an_object_equal_to_everything_earns_nothing(graded):
+    record = row(graded, "liar")  # it cannot be recorded as plain data, so it matches nothing
+    assert points(record) == 0 and "__eq__" in record["reason"] and record["flagged"] == "FLAGGED", record
 
 
 def test_nothing_outside_the_sandbox_is_visible_or_writable(graded):
@@ -699,28 +537,65 @@ def test_tampering_scan_sees_special_methods():
     assert tampering.reaches("class Net(nn.Module):\n    def __init__(self):\n        super().__init__()") == set()
 
 
-def _signed(key: bytes, kind: str, seq: int, body: str) -> bytes:
-    import hmac as hmac_module
-    from hashlib import sha256
-
-    mac = hmac_module.new(key, f"{kind}|{seq}|{body}".encode(), sha256).hexdigest()
-    return f"{kind} {seq} {body} {mac}\n".encode()
-
-
-def test_verdicts_count_only_signed_ordered_unique_lines():
+def test_a_report_is_read_as_plain_data_only():
+    """verdicts.parse: JSON lines into exact builtins and float64 arrays; lines outside the schema
+    (not JSON, a class of the submission's, a shape that does not fit) are dropped and flagged;
+    a cell reported twice fails."""
     from rnnlab_grader import verdicts
 
-    key, other = verdicts.new_key(), verdicts.new_key()
-    report = verdicts.parse(_signed(key, "R", 1, "3 pass -") + _signed(key, "R", 1, "5 pass -")  # replayed seq
-                            + _signed(other, "R", 2, "7 pass -") + b"R 3 9 pass - " + b"0" * 64 + b"\n"
-                            + _signed(key, "R", 4, "11 fail AssertionError") + _signed(key, "F", 5, "gc.get_objects")
-                            + _signed(key, "D", 6, "end"), key)
-    assert report.outcome(3).status == "pass" and report.outcome(5) is None and report.outcome(7) is None
-    assert report.outcome(9) is None and report.outcome(11).error == "AssertionError"
-    assert report.forged_lines == 3 and report.finished
-    assert report.flags == {"gc.get_objects", "unsigned-report-lines"}
-    twice = verdicts.parse(_signed(key, "R", 1, "3 pass -") + _signed(key, "R", 2, "3 pass -"), key)
-    assert twice.outcome(3).status == "fail" and "duplicate-verdicts" in twice.flags
+    def cell(index, records=(), status="pass"):
+        return json.dumps({"t": "cell", "index": index, "status": status, "error": "-", "line": 0,
+                           "records": list(records)}).encode() + b"\n"
+
+    array = {"kind": "value", "name": "g", "line": 3, "options": {"rtol": 1e-6},
+             "value": {"array": [1.0, 2.0, float("nan")], "shape": [3], "dtype": "torch.float32"}}
+    report = verdicts.parse(cell(1, [array]) + b"R 1 3 pass - 000\n" + cell(2, [{**array, "value": {"__class__": "x"}}])
+                            + cell(3, [{**array, "value": {"array": [1.0], "shape": [2], "dtype": "x"}}])
+                            + cell(4) + cell(4) + b'{"t": "flag", "name": "gc.get_objects"}\n{"t": "end"}\n')
+    entry = report.outcome(1).entries[0]
+    assert type(entry.value) is verdicts.Array and entry.value.values.dtype == "float64" and entry.line == 3
+    assert report.outcome(2) is None and report.outcome(3) is None and report.malformed_lines == 3
+    assert report.outcome(4).error == "DuplicateVerdict" and report.finished
+    assert report.flags == {"gc.get_objects", "malformed-report-lines", "duplicate-verdicts"}
+
+
+def test_the_solution_decides_the_tolerance_and_nan_must_match():
+    from rnnlab_grader import verdicts
+
+    def array(values, dtype="float64"):
+        return verdicts.Array(__import__("numpy").array(values, dtype=float), dtype)
+
+    tight = {"rtol": 1e-8, "rtol32": 1e-4}
+    assert verdicts.same(array([1.0, 2.0]), array([1.0, 2.0 + 1e-9]), tight)
+    assert not verdicts.same(array([1.0, 2.0 + 1e-5]), array([1.0, 2.0]), tight)
+    assert verdicts.same(array([1.0, 2.0 + 1e-5], "torch.float32"), array([1.0, 2.0]), tight)  # float32 work
+    assert not verdicts.same(array([1.0, float("nan")]), array([1.0, 2.0]), tight)
+    assert verdicts.same(array([1.0, float("nan")]), array([1.0, float("nan")]), tight)
+    tiny_rows = {"rtol": 1e-6, "axis": 0}
+    assert not verdicts.same(array([[2e-15, 0.0], [1.0, 1.0]]), array([[1e-15, 0.0], [1.0, 1.0]]), tiny_rows)
+    assert verdicts.same(4.0, 4, {}) and not verdicts.same(4.0, 4, {"same_type": True}) and not verdicts.same(True, 1, {})
+    assert verdicts.same({"a": [1, "x"]}, {"a": [1, "x"]}, {}) and not verdicts.same({"a": [1, "y"]}, {"a": [1, "x"]}, {})
+    expected = verdicts.CellRecord("pass", "-", 0, (verdicts.Entry("value", "x", 2, 1.0, {"rtol": 1e-9}),))
+    loose = verdicts.CellRecord("pass", "-", 0, (verdicts.Entry("value", "x", 2, 1.1, {"rtol": 1.0}),))
+    context = verdicts.Context({}, ("Ada", "self"))
+    assert verdicts.judge(loose, expected, context).error == "ValueMismatch"  # the student's tolerance is ignored
+    assert verdicts.judge(verdicts.CellRecord("pass", "-", 0, ()), expected, context).error == "ValueMissing"
+
+
+def test_source_checks_read_code_not_text():
+    """The NumPy-only and not-the-course-model checks, on the submitted source: docstrings and
+    comments do not count; helpers, aliases and imports the student's cells define do."""
+    from rnnlab_grader.source_checks import definitions, forbidden_names
+
+    cells = ['def clip(g, m):\n    """Like torch.nn.utils.clip_grad_norm_."""\n    return helper(g)  # not torch',
+             "import torch as T\ndef helper(g):\n    return T.tensor(g)",
+             "def clean(x):\n    return x", "Base = models.RecurrentClassifier\nclass Mine(Base):\n    pass"]
+    index = definitions(cells)
+    assert forbidden_names(index, "clip", ["torch"]) == ["torch"]
+    assert forbidden_names(index, "clean", ["torch"]) == []
+    assert forbidden_names(index, "Mine", ["RecurrentClassifier"]) == ["RecurrentClassifier"]
+    assert forbidden_names(index, "missing", ["torch"]) is None
+    assert forbidden_names(definitions(['def f(x):\n    "uses torch"\n    return x']), "f", ["torch"]) == []
 
 
 PARALLEL_SAMPLE = ("perfect", "blank", "hook-ast-try", "monkeypatch", "crash", "stripped", "deleted", "garbage",
@@ -749,18 +624,18 @@ def test_two_jobs_give_the_same_rows_as_one(graded, tmp_path):
 
 def test_a_grader_error_on_one_file_costs_only_its_row(tmp_path, monkeypatch):
     """grade_all: an exception of the grader itself on one file is that file's row, with a reason."""
-    def fake_grade_one(path, name, releases, sandbox, threads=None):
+    def fake_grade_one(path, name, releases, references, sandbox, threads=None):
         if name == "bad.ipynb":
             raise RuntimeError("boom")
         return {"submission": name, "sha256": "", "your_name": "A", "your_partner_name": "self",
                 "assignment": ASSIGNMENT, "points": 5.0, "max_points": 5.0, "flags": [], "reason": "", "failed": False}
 
-    monkeypatch.setattr(cli, "grade_one", fake_grade_one)
+    monkeypatch.setattr(pipeline, "grade_one", fake_grade_one)
     grades = reports.GradesFile(tmp_path / "grades.csv", [ASSIGNMENT])
     todo = [(tmp_path / n, n) for n in ("b.ipynb", "bad.ipynb", "a.ipynb")]
-    workers = cli.LocalWorkers([], Sandbox([], slot=SLOT), jobs=2, threads=1)
-    cli.grade_all(todo, workers, grades)
-    workers.close()
+    local = workers.LocalWorkers([], {}, Sandbox([], slot=SLOT), jobs=2, threads=1)
+    workers.grade_all(todo, local, grades)
+    local.close()
     rows = list(csv.DictReader((tmp_path / "grades.csv").open(newline="")))
     assert [r["submission"] for r in rows] == ["a.ipynb", "b.ipynb", "bad.ipynb"]
     assert [r["total"] for r in rows] == ["5", "5", "0"]
@@ -850,17 +725,15 @@ def test_a_worker_that_dies_mid_file_costs_only_that_row(local_cluster, tmp_path
     """The worker dies on one file (Dask retries it on other workers, which die too): that file gets
     a row with a reason, every other file its points, and the cluster keeps grading."""
     from dask_tasks import kill_the_worker_on_doomed
-    from rnnlab_grader import cluster
-
-    monkeypatch.setattr(cluster, "grade_bytes", kill_the_worker_on_doomed)
+    monkeypatch.setattr(workers, "grade_bytes", kill_the_worker_on_doomed)
     for name in ("a", "doomed", "b"):
         (tmp_path / f"{name}.ipynb").write_text("{}")
-    workers = cluster.DaskWorkers(local_cluster.scheduler_address, [], None, False, SLOT, 1)
+    dask = workers.DaskWorkers(local_cluster.scheduler_address, [], {}, None, False, SLOT, 1)
     grades = reports.GradesFile(tmp_path / "grades.csv", [ASSIGNMENT])
     try:
-        cli.grade_all([(tmp_path / f"{n}.ipynb", f"{n}.ipynb") for n in ("a", "doomed", "b")], workers, grades)
+        workers.grade_all([(tmp_path / f"{n}.ipynb", f"{n}.ipynb") for n in ("a", "doomed", "b")], dask, grades)
     finally:
-        workers.close()
+        dask.close()
     rows = list(csv.DictReader((tmp_path / "grades.csv").open(newline="")))
     assert [r["total"] for r in rows] == ["5", "5", "0"], [r["reason"] for r in rows]
     assert "the grader failed on this file (KilledWorker)" in rows[2]["reason"]

@@ -1,32 +1,31 @@
-"""The program that runs a submission *inside* the sandbox and reports signed per-cell verdicts.
+"""The program that runs a notebook *inside* a sandbox and reports, per cell, what happened and
+what its tests recorded.
 
     python -I runner.py SECRET_FD REPORT_FD  < plan.json
 
-Why it exists: nbgrader runs the tests in the student's kernel and reads the score from a
-gradebook and outputs the kernel can write, so a hook installed by an answer cell (IPython's
-``showtraceback``, an AST transformer wrapping every cell in ``try``, ``sys.excepthook``) or a
-write to the gradebook earns full marks for a blank notebook. Here:
+The same program runs twice per submission, in two separate sandboxes: once over the student's
+cells and once over the solution's (``reference``). **It decides nothing.** Code in an answer
+cell owns this whole interpreter (its frames, globals, every object), so whatever this process
+says about a student's run is only that run's *claim*: which cells finished, and the values the
+test cells handed to ``rnnlab.checks.record`` (converted here to plain JSON data). The grader,
+outside every sandbox, compares that claim with the solution's run test by test
+(``verdicts.judge``); a forged claim can only describe values the submission did not compute, and
+matching the solution's values means computing them. No key, no reference implementation and no
+expected value is ever in this process.
 
-* Answer cells (and cells the student added) run through IPython, as in Jupyter.
-* Instructor cells (tests, hidden tests, locked cells) never go through IPython: they are
-  compiled and executed directly, each in ``try``, so no IPython hook sees or rewrites them.
-* Before every instructor cell a guard puts back what answer cells may have replaced: the
-  ``sys`` hooks, ``builtins``, the functions and constants of numpy/torch/math/rnnlab, the
-  modules in ``sys.modules``, and the names the notebook's own imports bind (``np``,
-  ``check_pair``, ...). Whatever it had to put back is *flagged*.
-* An audit hook (PEP 578; it cannot be removed) refuses, while submission code runs, the
-  routes to this process's memory: ``gc`` object walks, ``sys._current_frames``, tracing and
-  profiling, ``ctypes``, ``/proc/*/mem``, rewriting the code of a library function or
-  patching a library class. Refusals and other reaches (subprocesses, signals to other
-  processes, sockets, sqlite) are flagged. The process is also made non-dumpable, so no other
-  process can ptrace it or read its memory.
-* The instructor-only references that hidden tests import (``rnnlab_reference``) arrive in the
-  plan and are handed to test cells only, through their own ``__import__``.
-* Each verdict is one line ``R seq index status error mac`` on an inherited pipe, where ``mac``
-  is an HMAC under a key that arrived on another pipe before any submission code ran and lives
-  only in a local variable of ``main``. Printed text, files and a gradebook are never read.
+What it still does for honest students (and as hints for a person, never as the defence):
 
-What stays possible is written in the README's threat model.
+* Answer cells (and cells the student added) run through IPython, as in Jupyter. Instructor
+  cells (tests, locked course cells) are compiled and executed directly, each in ``try``.
+* Before every instructor cell a guard puts back what answer cells may have replaced by accident
+  or on purpose: ``sys`` hooks, ``builtins``, the functions and constants of numpy/torch/math/
+  rnnlab, ``sys.modules`` and the names the course's imports bind; each test starts from fresh
+  globals and a fresh copy of the builtins. What it had to put back is *flagged*.
+* An audit hook refuses the common routes to this process's memory (``gc`` walks,
+  ``sys._current_frames``, tracing, ``ctypes``, ``/proc/*/mem``) and flags subprocesses, signals,
+  sockets. A submission can suppress any of these flags: they are hints only.
+* Report lines are JSON, one per cell (``{"t": "cell", ...}``), per flag and at the end; printed
+  text and files are never read.
 """
 from __future__ import annotations
 
@@ -58,17 +57,11 @@ def _is_cell_frame(frame) -> bool:
     return name.startswith(CELL_PREFIX) or name.startswith("<ipython-input-") or "/ipykernel_" in name
 
 
-def main() -> int:  # noqa: C901 - one linear story; the key must stay a local of this frame
+def main() -> int:  # noqa: C901 - one linear story
     import signal
 
     secret_fd, report_fd = int(sys.argv[-2]), int(sys.argv[-1])
-    key = b""
-    while len(key) < 32:
-        chunk = os.read(secret_fd, 64)
-        if not chunk:
-            break
-        key += chunk
-    os.close(secret_fd)
+    os.close(secret_fd)  # nothing is signed: what this process reports is a claim (module docstring)
     import json
 
     plan = json.loads(sys.stdin.buffer.read().decode())
@@ -81,12 +74,11 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
     import re
     import threading
     import time
-    from _hashlib import hmac_digest
-
     global ERROR_NAME
     ERROR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,60}")
     write, monotonic, setitimer = os.write, time.monotonic, signal.setitimer
     token_ok = re.compile(r"[A-Za-z0-9_.:\[\]+-]{1,80}").fullmatch
+    dumps = json.dumps
 
     # Everything the notebook's tests lean on is imported before any submission code runs.
     import builtins
@@ -121,6 +113,15 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
     namespace = shell.user_ns
     running_threads = threading.enumerate  # bound before submission code could replace it
     threads_at_start = len(running_threads())
+    listdir = os.listdir
+
+    def os_threads() -> int:
+        """The process's OS threads (raw ``_thread`` threads too, which ``threading`` never sees)."""
+        try:
+            return len(listdir("/proc/self/task"))
+        except OSError:
+            return 0
+    os_threads_at_start = os_threads()
 
     shell_class, traits = type(shell), shell._trait_values  # a plain dict: reading it runs no submission code
     hook_traits = ("custom_exceptions", "ast_transformers", "input_transformers_post", "input_transformers_cleanup")
@@ -137,24 +138,9 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
         return state
     ipython_at_start = ipython_hooks()
 
-    # The instructor-only references (rnnlab_reference) reach test cells only. They are built here
-    # from the sources in the plan, before any submission code, and are never in sys.modules or on
-    # a path the sandbox shows: tests import them through a private __import__ in their own
-    # builtins, and an answer cell's ``import rnnlab_reference`` finds nothing.
-    references: dict[str, object] = {}
-    for name, source in plan.get("reference", {}).items():  # the package first, then its modules
-        module = types.ModuleType(name)
-        module.__file__ = f"<{name}>"
-        sys.modules[name] = module  # dataclasses look their module up while a class is built
-        try:
-            exec(compile(source, f"<{name}>", "exec"), module.__dict__)  # noqa: S102 - the instructor's code
-        finally:
-            del sys.modules[name]
-        references[name] = module
-        parent, _, child = name.rpartition(".")
-        if parent in references:
-            setattr(references[parent], child, module)
-
+    # The instructor-only references (rnnlab_reference) never reach this process: tests need no
+    # reference (the solution's own run is the reference). An installed copy is mounted empty by
+    # the sandbox and refused here as well.
     class RefuseReferences:
         """A meta-path finder that keeps an installed copy of rnnlab_reference out of answer cells."""
 
@@ -166,15 +152,72 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
 
     sys.meta_path.insert(0, RefuseReferences)
 
-    def import_for_tests(name, globals=None, locals=None, fromlist=(), level=0, real_import=builtins.__import__,
-                         references=references):
-        if level == 0 and name.split(".")[0] == REFERENCE_PACKAGE:
-            if name not in references:
-                raise ModuleNotFoundError(f"No module named {name!r}")
-            return references[name] if fromlist else references[REFERENCE_PACKAGE]
-        return real_import(name, globals, locals, fromlist, level)
+    import rnnlab.checks
 
-    test_builtins = {**vars(builtins), "__import__": import_for_tests}
+    recording: dict[str, object] = {"entries": None, "filename": None}
+    recorded_limit, value_limit = 2000, 2_000_000
+
+    def recorder(kind, name, value, options, getframe=sys._getframe, type_of=type):
+        """What a test cell recorded, as plain data (``plain``); entries outside a test are dropped."""
+        entries = recording["entries"]
+        if entries is None or len(entries) >= recorded_limit:
+            return
+        line, frame, filename = 0, getframe(1), recording["filename"]
+        while frame is not None:
+            if frame.f_code.co_filename == filename:
+                line = frame.f_lineno
+                break
+            frame = frame.f_back
+        entry = {"kind": str(kind), "name": str(name)[:200], "line": int(line or 0)}
+        if kind == "value":
+            entry["value"] = plain(value, [value_limit])
+        entry["options"] = {k: (v if type_of(v) in (int, float, bool, str) or v is None else
+                                [str(x)[:200] for x in v][:50]) for k, v in options.items()}
+        entries.append(entry)
+
+    def plain(value, budget, depth=0, type_of=type):
+        """``value`` as JSON data: None, bool, int, float, str, lists, dicts with string keys, and
+        arrays ``{"array": [...], "shape": [...], "dtype": "..."}`` (tensors and NumPy arrays)."""
+        import numpy
+        import torch
+
+        if depth > 8:
+            raise ValueError("recorded value nested too deeply")
+        kind = type_of(value)
+        if value is None or kind in (bool, str):
+            return value if kind is not str else value[:100_000]
+        if kind is int:
+            return value if -2**62 < value < 2**62 else float(value)
+        if kind is float:
+            return value
+        if isinstance(value, numpy.generic) and not isinstance(value, numpy.ndarray):
+            return plain(value.item(), budget, depth + 1)
+        if isinstance(value, torch.Size):
+            return [int(v) for v in value]
+        if isinstance(value, (list, tuple)):
+            if len(value) > 100_000:
+                raise ValueError("recorded list too long")
+            return [plain(v, budget, depth + 1) for v in value]
+        if kind is dict:
+            return {"dict": [[str(k), plain(v, budget, depth + 1)] for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))]}
+        if isinstance(value, torch.Tensor):
+            tensor = value.detach().cpu()
+            dtype = str(tensor.dtype)
+            array = tensor.to(torch.float64).numpy() if not tensor.is_complex() else None
+        elif isinstance(value, numpy.ndarray):
+            dtype, array = str(value.dtype), numpy.asarray(value, dtype=numpy.float64)
+        else:
+            raise TypeError(f"record() takes numbers, strings, arrays and tensors, not {kind.__name__}")
+        if array is None:
+            raise TypeError("record() does not take complex values")
+        budget[0] -= array.size
+        if budget[0] < 0:
+            raise ValueError("recorded arrays too large")
+        return {"array": [float(x) for x in array.ravel().tolist()], "shape": [int(n) for n in array.shape],
+                "dtype": dtype}
+
+    rnnlab.checks._recorder = recorder
+    rnnlab.checks._seed_offset = int(plan.get("seed", 0))
 
     hooks = {name: getattr(sys, name) for name in ("excepthook", "displayhook", "breakpointhook", "unraisablehook")}
     builtins_snapshot = dict(vars(builtins))
@@ -267,17 +310,14 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
             flags.add(event)
 
 
-    seq = [0]
-
-    def emit(kind: str, body: str) -> None:
-        seq[0] += 1
-        message = f"{kind}|{seq[0]}|{body}"
-        mac = hmac_digest(key, message.encode(), "sha256").hex()
-        write(report_fd, f"{kind} {seq[0]} {body} {mac}\n".encode())
+    def emit(message: dict) -> None:
+        data = (dumps(message, allow_nan=True) + "\n").encode()
+        while data:
+            data = data[write(report_fd, data):]
 
     def report_flags(sent=set()) -> None:  # noqa: B006 - remembers what was already reported
         for token in sorted(flags - sent):
-            emit("F", token if token_ok(token) else "unnamed")
+            emit({"t": "flag", "name": token if token_ok(token) else "unnamed"})
             sent.add(token)
 
     def guard(type_of=type, str_type=str, list_type=list, getattr=getattr, setattr=setattr, len=len, vars=vars,
@@ -327,7 +367,7 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
                 flags.add("builtins")
             namespace["__builtins__"] = builtins
         sys.stdout, sys.stderr = stdout, stderr
-        if len(running_threads()) > threads_at_start:
+        if len(running_threads()) > threads_at_start or os_threads() > os_threads_at_start:
             flags.add("thread")
         if ipython_hooks() != ipython_at_start:
             flags.add("ipython-hooks")  # they only ever touch answer cells; tests do not go through IPython
@@ -373,6 +413,7 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
         install_handler(alarm, on_alarm)
         unblock(unblock_how, {alarm})
         status, error, line = "pass", "-", 0
+        recording["entries"] = None
         started = monotonic()
         try:
             setitimer(timer, cell_s)
@@ -384,10 +425,11 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
                 elif failure is not None:
                     status, error = "fail", type_of(failure).__name__
             elif kind == "test":
-                # Tests run in their own globals: the notebook's names plus what earlier tests defined
-                # (helpers, references). What a test computes (expected values) is invisible to the
-                # answers it calls, whose globals are the notebook's.
-                test_globals = {**namespace, **test_names, "__builtins__": test_builtins}
+                # Tests run in their own globals (the notebook's names plus what earlier tests defined)
+                # and a fresh copy of the builtins snapshot, so nothing one test leaves behind in
+                # its builtins reaches the next; what they record is collected by ``recorder``.
+                test_globals = {**namespace, **test_names, "__builtins__": dict(builtins_snapshot)}
+                recording["entries"], recording["filename"] = [], f"{CELL_PREFIX}{index}>"
                 try:
                     run_code(compile_code(source, f"{CELL_PREFIX}{index}>", "exec"), test_globals)  # noqa: S102
                 finally:
@@ -411,10 +453,18 @@ def main() -> int:  # noqa: C901 - one linear story; the key must stay a local o
                 course_names[name] = namespace[name]
         if status == "fail" and monotonic() - started >= cell_s * 0.999:
             status, error = "timeout", "CellTimeout"  # the submission's own handler swallowed the alarm
-        emit("R", f"{index} {status} {error if ERROR_NAME.fullmatch(error) else 'Error'} {line}")
+        entries, recording["entries"] = recording["entries"], None
+        message = {"t": "cell", "index": index, "status": status,
+                   "error": error if ERROR_NAME.fullmatch(error) else "Error", "line": line}
+        if kind == "test":
+            message["records"] = entries or []
+        try:
+            emit(message)
+        except (TypeError, ValueError, RecursionError):
+            emit({**message, "status": "fail", "error": "RecordError", "records": []})
         report_flags()
     report_flags()
-    emit("D", "end")
+    emit({"t": "end"})
     return 0
 
 
