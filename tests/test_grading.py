@@ -188,6 +188,9 @@ def graded(course, tmp_path_factory):
     document = json.loads(nbformat.writes(broken))
     document["cells"][5]["source"] = 42
     (folder / "source-not-text.ipynb").write_text(json.dumps(document))
+    document = json.loads(nbformat.writes(broken))
+    document["cells"][0]["source"] = "notes \ud800"  # a lone surrogate: valid JSON, not valid text
+    (folder / "lone-surrogate.ipynb").write_text(json.dumps(document))
     (folder / "garbage.ipynb").write_bytes(os.urandom(4096))
     (folder / "empty.ipynb").write_bytes(b"")
     (folder / "json-list.ipynb").write_text("[1, 2, 3]")
@@ -354,6 +357,7 @@ def test_malformed_files_get_a_reason(graded):
         "garbage": "not a readable notebook", "empty": "empty file", "json-list": "not a Jupyter notebook",
         "deep": "not a readable notebook", "notes": "not a readable notebook",
         "source-not-text": "malformed notebook: the source of cell 6 is not text",
+        "lone-surrogate": "malformed notebook: the source of cell 1 holds text that is not valid Unicode",
         "huge": "larger than 128 MB", "other-course": "not a notebook of this course",
         "link": "not a regular file",
     }

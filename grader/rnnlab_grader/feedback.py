@@ -22,6 +22,15 @@ from .repair import nbgrader_meta
 from .reports import folder_name, parse_tests, student_choices
 from .submissions import HIDDEN_MARKERS, Release
 
+# Verdicts the grader reached by comparing with the solution's run (``verdicts.judge``), in words.
+MEANING = {
+    "ValueMismatch": "the value recorded here differs from the solution's",
+    "ValueMissing": "the test stopped before recording this value",
+    "ValueExtra": "the test recorded more values than the solution's run",
+    "SourceCheck": "your code uses what this check rules out",
+    "DefinitionNotFound": "no definition of the function this check reads was found in your cells",
+    "PairNames": "write both names in quotes in the pair cell",
+}
 MARKER_LINE = re.compile(r"^[ \t]*### (BEGIN|END) HIDDEN TESTS[ \t]*$")
 
 
@@ -92,6 +101,8 @@ def describe(source: str, status: str, error: str, line: int) -> str:
     if status == "crash":
         return "the notebook's process ended in this test (an exit call, a crash or a limit)"
     message = visible_message(source, line) if line else None
+    if message is not None and error in MEANING:
+        return f"failed: {MEANING[error]}: {message}"
     if message is not None:
         return f"failed ({error}): {message}"
     hidden = line and 1 <= line <= len(lines := test_lines(source)) and lines[line - 1][1]

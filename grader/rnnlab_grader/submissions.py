@@ -54,11 +54,16 @@ def points(notebook) -> tuple[float, float]:
 
 
 def _text(value, what: str) -> str:
-    if isinstance(value, str):
-        return value
     if isinstance(value, list) and all(isinstance(part, str) for part in value):
-        return "".join(value)
-    raise Unreadable(f"malformed notebook: {what} is not text")
+        value = "".join(value)
+    if not isinstance(value, str):
+        raise Unreadable(f"malformed notebook: {what} is not text")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (JSON allows "\ud800"): no later stage could write it
+        raise Unreadable(f"malformed notebook: {what} holds text that is not valid Unicode; "
+                         "re-download the .ipynb") from None
+    return value
 
 
 def _clean_nbgrader(meta) -> dict | None:
