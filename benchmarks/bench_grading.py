@@ -7,7 +7,8 @@
 
 Where the sandboxed time goes: ``prepare`` (outside the sandbox: read, identify, repair, plan),
 ``start-up`` (a sandboxed runner with an empty plan: bubblewrap, Python, torch, rnnlab and IPython
-imports) and the notebook's own cells (the rest).
+imports) and the notebook's own cells (the rest). ``reference``: the solution's own sandboxed run
+that every submission of the notebook is compared with, made once per grading run (not per file).
 
 The three are interleaved per notebook and repeated, so machine noise hits them alike; the
 ratios are medians. Targets: under 60 s per notebook, and the sandbox at most 10% slower than
@@ -24,8 +25,8 @@ import time
 from pathlib import Path
 
 import nbformat
-from rnnlab_grader import cli, repair, submissions
-from rnnlab_grader.sandbox import Limits, Sandbox
+from rnnlab_grader import pipeline, repair, submissions
+from rnnlab_grader.sandbox import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -54,9 +55,11 @@ def main() -> None:
         work = Path(tmp)
         course = scratch_course(ROOT, work / "course")
         releases = submissions.load_releases(course)
-        boxes = {"runner": Sandbox(cli.readable_paths(), Limits(), unsafe=True),
-                 "sandboxed": Sandbox(cli.readable_paths(), Limits())}
+        boxes = {"runner": pipeline.new_sandbox(Limits(), unsafe=True), "sandboxed": pipeline.new_sandbox(Limits())}
         boxes["sandboxed"].check()
+        started = time.perf_counter()
+        references = pipeline.reference_runs(releases, boxes["sandboxed"])
+        reference_s = (time.perf_counter() - started) / len(releases)
         print(f"one perfect submission per notebook, {REPEATS} interleaved repeats, medians in seconds")
         print(f"  {'notebook':<26} {'nbgrader':>9} {'runner':>8} {'sandboxed':>10} {'sandbox/runner':>15} "
               f"{'sandboxed/nbgrader':>19}  points  {'prepare':>8} {'start-up':>9} {'cells':>6}")
@@ -72,7 +75,7 @@ def main() -> None:
                 times["nbgrader"].append(nbgrader_autograde(course, release, notebook, work))
                 for name, box in boxes.items():
                     started = time.perf_counter()
-                    row = cli.grade_one(path, path.name, releases, box)
+                    row = pipeline.grade_one(path, path.name, releases, references, box)
                     times[name].append(time.perf_counter() - started)
                     assert row["points"] == row["max_points"], row
                 started = time.perf_counter()
@@ -80,7 +83,7 @@ def main() -> None:
                 submissions.plan(restored, submissions.identify(restored, releases))
                 times["prepare"].append(time.perf_counter() - started)
                 started = time.perf_counter()
-                cli.run_with_restarts([], submissions.trusted_imports(release), boxes["sandboxed"])
+                pipeline.run_with_restarts([], submissions.trusted_imports(release), boxes["sandboxed"])
                 times["start-up"].append(time.perf_counter() - started)
             median = {name: statistics.median(values) for name, values in times.items()}
             for name in totals:
@@ -94,6 +97,7 @@ def main() -> None:
               f"{totals['sandboxed'] / totals['runner']:15.2f} {totals['sandboxed'] / totals['nbgrader']:19.2f}  "
               f"{'':>{len('points')}}  {totals['prepare']:8.2f} {totals['start-up']:9.1f} "
               f"{totals['sandboxed'] - totals['prepare'] - totals['start-up']:6.1f}")
+        print(f"  the solutions' reference runs, once per grading run: {reference_s:.1f} s per notebook on average")
         print("  targets: < 60 s per notebook; sandbox/runner <= 1.10")
 
 

@@ -23,7 +23,8 @@ from rnnlab_grader import pipeline, repair, reports, submissions, tampering, wor
 from rnnlab_grader.sandbox import UID_BASE, Sandbox
 from tiny_course import (ADD, ASSIGNMENT, CELL_S, MAX, NAME, SHORT_WALL_S, SLOT, SQUARE, TEST_ADD_HIDDEN,
                          TEST_SQUARE_HIDDEN, blank, digest, duplicated, hidden, make_course, perfect, processes_of,
-                         run_grader, stripped, uid_processes, with_answer, with_cell, with_names, without)
+                         run_grader, stripped, tiny_notebook, uid_processes, with_answer, with_cell, with_names,
+                         without)
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Path:
@@ -754,3 +755,19 @@ def test_feedback_reads_messages_from_the_release_text_only():
     assert visible_message(source, 1).startswith("out = expect_implemented(square, 3) (if square() is not written yet")
     assert visible_message(source, 3) is None and visible_message(source, 99) is None
     assert visible_message(source, 4) == "assert out > 0"
+
+
+def test_a_file_past_the_preparation_limits_gets_a_flagged_row(tmp_path):
+    """Preparing runs in a child process with its own memory limit: 10 million empty cells (30 MB,
+    several GB as Python objects) cost that child, and the file gets a flagged row with a reason."""
+    from rnnlab_grader import prepare
+
+    path = tmp_path / "braces.ipynb"
+    path.write_text('{"cells": [' + "{}," * 10_000_000 + "{}]}")
+    prepared = prepare.prepare_bounded(path, [], memory_bytes=2**30)
+    assert prepared.flags == [prepare.LIMIT_FLAG] and "within the grader's limits" in prepared.reason
+    assert prepared.sha256 == pipeline.sha256(path)
+    nbformat.write(perfect(), tmp_path / "fine.ipynb")
+    fine = prepare.prepare_bounded(tmp_path / "fine.ipynb", [submissions.Release("00_tiny", "tiny", blank(),
+                                                                               tiny_notebook(True), 5.0)])
+    assert fine.reason == "" and fine.your_name == "Ada Lovelace" and [c.kind for c in fine.cells].count("test") == 3

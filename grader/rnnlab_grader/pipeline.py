@@ -1,9 +1,9 @@
 """The grading pipeline, one submitted file at a time (``cli`` is a thin layer over it).
 
-1. **Prepare** (outside any sandbox, bounded: ``submissions``, ``repair``): read the file, find its
-   release, give back lost nbgrader metadata, read the pair names and the code the student's cells
-   define (``source_checks``), scan them for reaches into the interpreter (``tampering``: a hint),
-   and plan the run.
+1. **Prepare** (``prepare``: outside any sandbox, in a child process under CPU-time and memory
+   limits): read the file, find its release, give back lost nbgrader metadata (``repair``), read
+   the pair names and the code the student's cells define (``source_checks``), scan them for
+   reaches into the interpreter (``tampering``: a hint), and plan the run (``submissions``).
 2. **Run** (``sandbox`` + ``runner``): the plan in a fresh bubblewrap sandbox; its report is the
    submission's *claim* of what each cell did and what each test recorded.
 3. **Judge** (``verdicts``, in this process, where no submission code ever ran): each test's claim
@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import repair, reports, runner, slots, source_checks, submissions, tampering, verdicts
+from . import prepare, repair, reports, runner, slots, submissions, verdicts
 from .sandbox import Limits, Sandbox
 
 RUNNER = Path(runner.__file__).resolve()
@@ -189,32 +189,18 @@ def grade_one(path: Path, name: str, releases: list[submissions.Release], refere
     """Grade one file; always returns a row (0 points and a reason when it cannot be graded).
     ``row["failed"]`` is true when the file could not be graded or its run did not finish."""
     row = empty_row(name)
-    try:
-        row["sha256"] = sha256(path)
-        notebook = submissions.read_submission(path)
-    except submissions.Unreadable as error:
-        row["reason"] = str(error)
+    prepared = prepare.prepare_bounded(path, releases)
+    row["sha256"], row["flags"] = prepared.sha256, prepared.flags
+    if prepared.reason:
+        row["reason"] = (f"FLAGGED for review: {', '.join(prepared.flags)}; " if prepared.flags else "") + prepared.reason
         return row
-    except OSError as error:
-        row["reason"] = f"could not read the file ({type(error).__name__})"
-        return row
-    release = submissions.identify(notebook, releases)
-    if release is None:
-        row["reason"] = "not a notebook of this course (no cell of any released notebook found)"
-        return row
-    row.update(assignment=release.assignment, max_points=release.max_points)
-    try:
-        restoration = repair.restore(notebook, release.notebook)
-    except Exception as error:  # noqa: BLE001 - a row, not a crash
-        row["reason"] = f"could not align with the release version ({type(error).__name__})"
-        return row
-    row["your_name"], row["your_partner_name"] = submissions.pair_names(restoration.notebook)
-    cells = submissions.plan(restoration.notebook, release)
-    context = verdicts.Context(source_checks.definitions([c.source for c in cells if c.kind == "student"]),
-                               (row["your_name"], row["your_partner_name"]))
+    release = next(r for r in releases if r.assignment == prepared.assignment)
+    row.update(assignment=release.assignment, max_points=release.max_points,
+               your_name=prepared.your_name, your_partner_name=prepared.your_partner_name)
+    cells = prepared.cells
+    context = verdicts.Context(prepared.definitions, (prepared.your_name, prepared.your_partner_name))
     reference = references[release.assignment]
-    report, outcome, crashed = run_with_restarts(cells, submissions.trusted_imports(release), sandbox, threads,
-                                                 reference.seed)
+    report, outcome, crashed = run_with_restarts(cells, prepared.imports, sandbox, threads, reference.seed)
 
     def verdict_of(cell):
         claimed = report.outcome(cell.index)
@@ -229,16 +215,14 @@ def grade_one(path: Path, name: str, releases: list[submissions.Release], refere
     row["failed"] = not report.finished
     row["points"] = float(sum(c.points for c in cells if c.kind == "test"
                               and (r := verdict[c.index]) is not None and r.status == "pass"))
-    flags = sorted(set(tampering.scan([c.source for c in cells if c.own])) | report.flags)
+    flags = sorted(set(prepared.flags) | report.flags)
     row["flags"] = flags
     row["tests"] = [reports.test_token(c.label, verdict[c.index], c in crashed) for c in cells if c.kind == "test"]
     reasons = [f"FLAGGED for review: {', '.join(flags)}"] if flags else []
-    if restoration.summary():
-        reasons.append(restoration.summary())
-    edited = [c.label for c in cells if c.kind == "instructor"
-              and restoration.notebook.cells[c.index].source.strip() != c.source.strip()]
-    if edited:
-        reasons.append(f"edited course cells run as released: {', '.join(edited)}")
+    if prepared.repaired:
+        reasons.append(prepared.repaired)
+    if prepared.edited:
+        reasons.append(f"edited course cells run as released: {', '.join(prepared.edited)}")
     row["reason"] = "; ".join(reasons + _reasons_for(cells, lambda c: verdict[c.index], report, outcome, crashed,
                                                      sandbox.limits))
     return row

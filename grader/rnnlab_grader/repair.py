@@ -45,12 +45,21 @@ def requested_names(stub: str) -> set[str]:
     return defined_names(stub) | shown
 
 
+@functools.lru_cache(maxsize=4096)
+def parse_cell(source: str) -> ast.Module | None:
+    """The syntax tree of a code cell, or None when it does not parse (or parsing it runs out of
+    memory or recursion): every stage of the grader reads cells through this one parse."""
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
 @functools.lru_cache(maxsize=2048)
 def defined_names(source: str) -> frozenset[str]:
     """Top-level functions, classes and assigned names of a code cell (empty if it does not parse)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = parse_cell(source)
+    if tree is None:
         return frozenset()
     names = set()
     for node in tree.body:

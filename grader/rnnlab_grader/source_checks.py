@@ -17,6 +17,8 @@ import ast
 
 from rnnlab.checks import code_identifiers
 
+from .repair import parse_cell
+
 Definitions = dict[str, tuple[frozenset[str], ...]]
 
 
@@ -46,9 +48,8 @@ def definitions(sources) -> Definitions:
     Cells that do not parse are skipped (they cannot have defined anything when run)."""
     found: dict[str, list[frozenset[str]]] = {}
     for source in sources:
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = parse_cell(source)
+        if tree is None:
             continue
         for name, node in _bindings(tree.body):
             found.setdefault(name, []).append(frozenset(code_identifiers(ast.unparse(node))))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 
-from .repair import defined_names, nbgrader_meta, requested_names
+from .repair import defined_names, nbgrader_meta, parse_cell, requested_names
 
 MAX_BYTES = 128 * 2**20      # files this large are mostly outputs, which are dropped unread
 MAX_CELLS = 1000
@@ -165,9 +165,8 @@ def pair_names(notebook) -> tuple[str, str]:
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
-        try:
-            tree = ast.parse(cell.source)
-        except (SyntaxError, ValueError, RecursionError):
+        tree = parse_cell(cell.source)
+        if tree is None:
             continue
         for node in tree.body:
             pairs = []
@@ -187,9 +186,8 @@ def pair_names(notebook) -> tuple[str, str]:
 
 def _imports(source: str) -> list[tuple[str, str, str | None]]:
     """(bound name, module, attribute or None) for each top-level import in ``source``."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    tree = parse_cell(source)
+    if tree is None:
         return []
     bound = []
     for node in tree.body:
@@ -230,9 +228,8 @@ def answer_names(release: Release) -> set[str]:
 
 def _course_definitions(source: str, answers: set[str]) -> tuple[str, ...]:
     """Top-level functions, classes and imports of a course cell, except answers."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    tree = parse_cell(source)
+    if tree is None:
         return ()
     names = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
     names |= {name for name, _, _ in _imports(source)}

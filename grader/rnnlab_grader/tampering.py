@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import ast
 
+from .repair import parse_cell
+
 # Modules whose import alone is worth a look in these notebooks.
 MODULES = {"gc", "ctypes", "inspect", "sqlite3", "subprocess", "multiprocessing", "threading", "_thread",
            "concurrent", "signal", "atexit", "importlib", "builtins", "IPython", "ast", "marshal", "pickle",
@@ -47,9 +49,8 @@ def _module_root(name: str | None) -> str:
 
 def reaches(source: str) -> set[str]:
     """The flagged names, attributes and modules that ``source`` mentions (empty if none)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError):
+    tree = parse_cell(source)
+    if tree is None:
         return {"unparsable-cell"} if source.strip() else set()
     found: set[str] = set()
     for node in ast.walk(tree):
