@@ -82,14 +82,12 @@ def main(argv: list[str] | None = None) -> int:
 def perfect_submission(solution: Path, release: Path):
     """What a perfect student submits: the release version with every answer cell replaced by
     the solution's (used by the round-trip tests and the grading benchmark)."""
-    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in nbformat.read(solution, as_version=4).cells
-               if c.metadata.get("nbgrader", {}).get("solution")}
-    notebook = nbformat.read(release, as_version=4)
-    for cell in notebook.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
-            cell.source = answers[grade_id]
-    return notebook
+    from rnnlab_grader.pipeline import solution_submission
+    from rnnlab_grader.submissions import Release
+
+    student = nbformat.read(release, as_version=4)
+    return solution_submission(Release(release.parent.name, release.stem, student,
+                                       nbformat.read(solution, as_version=4), points(student)[0]))
 
 
 if __name__ == "__main__":

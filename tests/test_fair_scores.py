@@ -23,6 +23,7 @@ import nbformat
 import pytest
 from fair_variants import VARIANTS
 from notebook_tools import ROOT, nbgrader_meta, solution_notebooks, student_version
+from rnnlab_grader.cells import is_test
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from release import perfect_submission  # noqa: E402
@@ -61,7 +62,7 @@ def points_of_tests(assignment: str) -> dict[str, float]:
     """grade_id of each autograded test -> its points."""
     return {nbgrader_meta(c)["grade_id"]: float(nbgrader_meta(c)["points"])
             for c in _release_cells(assignment)
-            if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")}
+            if is_test(c)}
 
 
 def submission(assignment: str, replace: dict[str, str]) -> nbformat.NotebookNode:

@@ -441,7 +441,8 @@ def test_tampering_scan_flags_reaches_not_ordinary_torch():
 def test_trusted_imports_leave_answers_alone(course):
     release = submissions.load_releases(course)[0]
     assert submissions.trusted_imports(release) == [("check_pair", "rnnlab.checks", "check_pair"),
-                                                    ("math", "math", None)]
+                                                    ("grading_seed", "rnnlab.checks", "grading_seed"),
+                                                    ("math", "math", None), ("record", "rnnlab.checks", "record")]
 
 
 def test_aligning_a_hostile_notebook_is_bounded(monkeypatch):
@@ -759,12 +760,12 @@ def test_feedback_reads_messages_from_the_release_text_only():
 
 def test_a_file_past_the_preparation_limits_gets_a_flagged_row(tmp_path):
     """Preparing runs in a child process with its own memory limit: 10 million empty cells (30 MB,
-    several GB as Python objects) cost that child, and the file gets a flagged row with a reason."""
+    about 1 GB as Python objects) cost that child (limited to 512 MiB here), and the file gets a flagged row with a reason."""
     from rnnlab_grader import prepare
 
     path = tmp_path / "braces.ipynb"
     path.write_text('{"cells": [' + "{}," * 10_000_000 + "{}]}")
-    prepared = prepare.prepare_bounded(path, [], memory_bytes=2**30)
+    prepared = prepare.prepare_bounded(path, [], memory_bytes=2**29)
     assert prepared.flags == [prepare.LIMIT_FLAG] and "within the grader's limits" in prepared.reason
     assert prepared.sha256 == pipeline.sha256(path)
     nbformat.write(perfect(), tmp_path / "fine.ipynb")

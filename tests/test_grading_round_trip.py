@@ -13,6 +13,7 @@ import sys
 import nbformat
 import pytest
 from notebook_tools import ROOT, nbgrader_meta, solution_notebooks, student_version
+from rnnlab_grader.cells import is_test
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from release import perfect_submission  # noqa: E402
@@ -24,7 +25,7 @@ SMALLEST = "01_bptt_by_hand"
 def max_points(assignment):
     cells = nbformat.read(next((ROOT / "notebooks" / assignment).glob("*.ipynb")), 4).cells
     return sum(nbgrader_meta(c).get("points", 0) for c in cells
-               if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution"))
+               if is_test(c))
 
 
 @pytest.fixture(scope="module")

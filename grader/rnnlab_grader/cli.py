@@ -115,8 +115,11 @@ def main(argv: list[str] | None = None) -> int:
         count = feedback.write_feedback(args.feedback, grades.records, releases)
         print(f"wrote {count} feedback pages under {args.feedback}")
     if args.summary:
-        summary.summary_figure(args.summary, grades.records, {r.assignment: r.max_points for r in releases})
-        print(f"wrote {args.summary}")
+        try:
+            summary.summary_figure(args.summary, grades.records, {r.assignment: r.max_points for r in releases})
+            print(f"wrote {args.summary}")
+        except (OSError, ValueError) as error:  # the figure is a convenience: the tables are written
+            print(f"could not write {args.summary} ({type(error).__name__})", file=sys.stderr)
     return 0
 
 

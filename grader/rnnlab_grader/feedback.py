@@ -18,7 +18,7 @@ import html
 import re
 from pathlib import Path
 
-from .repair import nbgrader_meta
+from .cells import is_test, nbgrader_meta
 from .reports import folder_name, parse_tests, student_choices
 from .submissions import HIDDEN_MARKERS, Release
 
@@ -83,7 +83,7 @@ def _tests_of(release: Release) -> dict[str, tuple[str, float, bool]]:
     tests = {}
     for cell in release.solution.cells:
         meta = nbgrader_meta(cell)
-        if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
+        if is_test(cell) and cell.cell_type == "code":
             tests[meta["grade_id"]] = (cell.source, float(meta.get("points", 0)),
                                        bool(HIDDEN_MARKERS.search(cell.source)))
     return tests
@@ -146,8 +146,11 @@ def write_feedback(folder: Path, records: list[dict], releases: list[Release]) -
     by_assignment = {r.assignment: r for r in releases}
     written = 0
     for student, assignment, record in student_choices(records, list(by_assignment)):
-        path = folder / folder_name(student) / f"{assignment}.html"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(page(student, record, by_assignment[assignment]), encoding="utf-8")
+        try:  # one page's failure costs that page only
+            path = folder / folder_name(student) / f"{assignment}.html"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(page(student, record, by_assignment[assignment]), encoding="utf-8")
+        except (OSError, ValueError, UnicodeError, KeyError):
+            continue
         written += 1
     return written

@@ -28,6 +28,7 @@ from pathlib import Path
 import nbformat
 
 from . import repair, submissions
+from .cells import is_course
 from .reports import credited_names, pair_id, parse_tests, student_choices
 
 
@@ -47,7 +48,7 @@ def _graded_notebook(path: Path, release: submissions.Release):
     for cell in notebook.cells:
         meta = repair.nbgrader_meta(cell)
         original = solution.get(meta.get("grade_id"))
-        if original is not None and meta.get("locked") and not meta.get("solution"):
+        if original is not None and is_course(cell):
             cell.source = original.source
     return notebook
 
@@ -77,25 +78,30 @@ def import_results(db_url: str, course_root: Path, submitted: Path, records: lis
             except (OSError, submissions.Unreadable) as error:
                 result.skipped.append(f"{record['submission']}: {type(error).__name__}")
                 continue
-            names = [n.strip() for n in credited_names(record)]
-            gradebook.update_or_create_student(pid, first_name=" & ".join(names)[:120], last_name="")
-            gradebook.update_or_create_submission(assignment, pid)
-            missing = []
-            for grade_id, status, _, _ in parse_tests(record.get("tests", "")):
-                try:
-                    grade = gradebook.find_grade(grade_id, release.name, assignment, pid)
-                except MissingEntry:  # a gradebook released from other solutions than this grader's
-                    missing.append(grade_id)
-                    continue
-                grade.auto_score = grade.max_score if status == "pass" else 0.0
-                grade.needs_manual_grade = grade.manual_score is not None  # nbgrader's rule: review an override
-            gradebook.db.commit()
-            if missing:
-                result.skipped.append(f"{record['submission']}: tests not in the gradebook ({', '.join(missing)}): "
-                                      "run `make release` and grade again")
-            target = course_root / "autograded" / pid / assignment / f"{release.name}.ipynb"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(notebook, target)
+            try:  # one file's failure here costs that file's import only
+                names = [n.strip() for n in credited_names(record)]
+                gradebook.update_or_create_student(pid, first_name=" & ".join(names)[:120], last_name="")
+                gradebook.update_or_create_submission(assignment, pid)
+                missing = []
+                for grade_id, status, _, _ in parse_tests(record.get("tests", "")):
+                    try:
+                        grade = gradebook.find_grade(grade_id, release.name, assignment, pid)
+                    except MissingEntry:  # a gradebook released from other solutions than this grader's
+                        missing.append(grade_id)
+                        continue
+                    grade.auto_score = grade.max_score if status == "pass" else 0.0
+                    grade.needs_manual_grade = grade.manual_score is not None  # nbgrader's rule: review an override
+                gradebook.db.commit()
+                if missing:
+                    result.skipped.append(f"{record['submission']}: tests not in the gradebook ({', '.join(missing)}): "
+                                          "run `make release` and grade again")
+                target = course_root / "autograded" / pid / assignment / f"{release.name}.ipynb"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                nbformat.write(notebook, target)
+            except Exception as error:  # noqa: BLE001
+                gradebook.db.rollback()
+                result.skipped.append(f"{record['submission']}: could not be imported ({type(error).__name__})")
+                continue
             result.submissions += 1
     return result
 

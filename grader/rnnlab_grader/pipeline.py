@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import prepare, repair, reports, runner, slots, submissions, verdicts
+from . import cells, prepare, reports, runner, slots, submissions, verdicts
 from .sandbox import Limits, Sandbox
 
 RUNNER = Path(runner.__file__).resolve()
@@ -110,13 +110,11 @@ def solution_submission(release: submissions.Release):
     """What the solution hands in: the release with every answer cell replaced by the solution's."""
     import copy
 
-    answers = {repair.nbgrader_meta(c).get("grade_id"): c.source for c in release.solution.cells
-               if repair.nbgrader_meta(c).get("solution")}
+    answers = {cells.grade_id(c): c.source for c in release.solution.cells if cells.is_answer(c)}
     notebook = copy.deepcopy(release.notebook)
     for cell in notebook.cells:
-        grade_id = repair.nbgrader_meta(cell).get("grade_id")
-        if grade_id in answers:
-            cell.source = answers[grade_id]
+        if cells.grade_id(cell) in answers:
+            cell.source = answers[cells.grade_id(cell)]
     return notebook
 
 
@@ -132,6 +130,10 @@ def reference_run(release: submissions.Release, sandbox: Sandbox, seed: int, thr
         raise ReferenceFailed(f"{release.assignment}: the solution's own run fails {', '.join(failed) or 'to finish'} "
                               "(run `make course` and fix the solution or its tests); set RNNLAB_GRADE_DEBUG=1 "
                               "to see its tracebacks")
+    blind = [label for label, record in records.items() if not record.entries]
+    if blind:
+        raise ReferenceFailed(f"{release.assignment}: {', '.join(blind)} record nothing the grader can compare: "
+                              "give each test a rnnlab.checks.record(...) of the values it checks")
     return Reference(release.assignment, seed, records)
 
 

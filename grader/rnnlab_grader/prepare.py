@@ -177,7 +177,7 @@ def prepare_bounded(path: Path, releases: list[submissions.Release], memory_byte
     from .pipeline import sha256
 
     return Prepared(sha256=_safe(sha256, path), flags=[LIMIT_FLAG],
-                    reason=f"could not be read within the grader's limits ({memory_bytes // 2**30} GiB, {cpu_s} s "
+                    reason=f"could not be read within the grader's limits ({memory_bytes / 2**30:g} GiB, {cpu_s} s "
                            "of CPU): not a notebook this course can grade; flagged for a person")
 
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 
 import nbformat
 
+from .cells import is_answer, nbgrader_meta  # noqa: F401 - nbgrader_meta is used by callers of repair too
+
 ANCHOR_SIMILARITY = 0.8
 MIN_ANSWER_SIMILARITY = 0.4  # measured: answers 0.66-0.72 to their stubs, other code cells <= 0.25
 SIMILARITY_CHARS = 800
@@ -69,10 +71,6 @@ def defined_names(source: str) -> frozenset[str]:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names |= {t.id for t in targets if isinstance(t, ast.Name)}
     return frozenset(names)
-
-
-def nbgrader_meta(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
 
 
 @functools.lru_cache(maxsize=2048)
@@ -182,7 +180,7 @@ def _align(answers: list[int], candidates: list[int], score) -> dict[int, int]:
 def _match_answers(release_cells, submitted_cells, anchors: dict[int, int], budget: Budget) -> dict[int, int]:
     """release index -> submission index for answer cells, aligned in order between anchors."""
     matches = dict(anchors)
-    answers = [i for i, cell in enumerate(release_cells) if nbgrader_meta(cell).get("solution")]
+    answers = [i for i, cell in enumerate(release_cells) if is_answer(cell)]
     groups: dict[tuple[int, int], list[int]] = {}
     for i in answers:  # answers that sit between the same two anchors share their candidates
         low = max((anchors[k] for k in anchors if k < i), default=-1)

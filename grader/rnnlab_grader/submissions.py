@@ -23,7 +23,8 @@ from pathlib import Path
 
 import nbformat
 
-from .repair import defined_names, nbgrader_meta, parse_cell, requested_names
+from .cells import is_answer, is_course, is_test, nbgrader_meta
+from .repair import defined_names, parse_cell, requested_names
 
 MAX_BYTES = 128 * 2**20      # files this large are mostly outputs, which are dropped unread
 MAX_CELLS = 1000
@@ -218,10 +219,10 @@ def answer_names(release: Release) -> set[str]:
     """Every name an answer cell asks for or the solution defines (``rnn_forward``, ``your_name``)."""
     names: set[str] = set()
     for cell in release.notebook.cells:
-        if nbgrader_meta(cell).get("solution"):
+        if is_answer(cell):
             names |= requested_names(cell.source)
     for cell in release.solution.cells:
-        if nbgrader_meta(cell).get("solution"):
+        if is_answer(cell):
             names |= defined_names(cell.source)
     return names
 
@@ -239,9 +240,9 @@ def _course_definitions(source: str, answers: set[str]) -> tuple[str, ...]:
 def plan(notebook, release: Release) -> list[PlannedCell]:
     """The code cells of a repaired submission, each with the source that will run."""
     tests = {nbgrader_meta(c).get("grade_id"): HIDDEN_MARKERS.sub("", c.source) for c in release.solution.cells
-             if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")}
+             if is_test(c)}
     locked = {nbgrader_meta(c).get("grade_id"): c.source for c in release.notebook.cells
-              if nbgrader_meta(c).get("locked") and not nbgrader_meta(c).get("solution")}
+              if is_course(c)}
     course_sources = {c.source.strip() for c in release.notebook.cells}
     answers = answer_names(release)
     planned = []
@@ -250,13 +251,13 @@ def plan(notebook, release: Release) -> list[PlannedCell]:
             continue
         meta, label = nbgrader_meta(cell), f"cell {index + 1}"
         grade_id = meta.get("grade_id")
-        if meta.get("grade") and not meta.get("solution") and grade_id in tests:
+        if is_test(cell) and grade_id in tests:
             planned.append(PlannedCell(index, "test", tests[grade_id], grade_id, float(meta.get("points", 0)), False))
-        elif meta.get("locked") and not meta.get("solution") and grade_id in locked:
+        elif is_course(cell) and grade_id in locked:
             planned.append(PlannedCell(index, "instructor", locked[grade_id], grade_id, 0.0, False,
                                        _course_definitions(locked[grade_id], answers)))
         else:
-            own = cell.source.strip() not in course_sources or bool(meta.get("solution"))
+            own = cell.source.strip() not in course_sources or is_answer(cell)
             defines = () if own else _course_definitions(cell.source, answers)
             planned.append(PlannedCell(index, "student", cell.source, grade_id or label, 0.0, own, defines))
     return planned
@@ -269,7 +270,7 @@ def trusted_imports(release: Release) -> list[tuple[str, str, str | None]]:
     answers = answer_names(release)
     bindings = {}
     for cell in [*release.notebook.cells, *release.solution.cells]:
-        if cell.cell_type == "code" and not nbgrader_meta(cell).get("solution"):
+        if cell.cell_type == "code" and not is_answer(cell):
             for name, module, attribute in _imports(HIDDEN_MARKERS.sub("", cell.source)):
                 if name not in answers:
                     bindings.setdefault(name, (name, module, attribute))

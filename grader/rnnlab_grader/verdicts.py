@@ -308,9 +308,3 @@ def judge(ours: CellRecord | None, reference: CellRecord, context: Context) -> C
             if pair_problem(*context.pair_names):
                 return CellRecord("fail", "PairNames", check.line)
     return CellRecord("pass", "-", ours.line)
-
-
-def self_reported(reference: CellRecord) -> bool:
-    """A test whose solution run records nothing the grader can check: its verdict is the student's
-    claim alone (the README lists any; the course's own notebooks have none)."""
-    return not reference.entries
