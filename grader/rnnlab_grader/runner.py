@@ -122,6 +122,12 @@ def main() -> int:  # noqa: C901 - one linear story
         except OSError:
             return 0
     os_threads_at_start = os_threads()
+    try:  # torch starts its intra-op pool on first parallel use: those threads are not the submission's
+        import torch
+
+        os_threads_allowed = os_threads_at_start + torch.get_num_threads() + torch.get_num_interop_threads()
+    except Exception:  # noqa: BLE001
+        os_threads_allowed = os_threads_at_start + 4
 
     shell_class, traits = type(shell), shell._trait_values  # a plain dict: reading it runs no submission code
     hook_traits = ("custom_exceptions", "ast_transformers", "input_transformers_post", "input_transformers_cleanup")
@@ -367,7 +373,7 @@ def main() -> int:  # noqa: C901 - one linear story
                 flags.add("builtins")
             namespace["__builtins__"] = builtins
         sys.stdout, sys.stderr = stdout, stderr
-        if len(running_threads()) > threads_at_start or os_threads() > os_threads_at_start:
+        if len(running_threads()) > threads_at_start or os_threads() > os_threads_allowed:
             flags.add("thread")
         if ipython_hooks() != ipython_at_start:
             flags.add("ipython-hooks")  # they only ever touch answer cells; tests do not go through IPython
