@@ -767,7 +767,7 @@ def test_a_file_past_the_preparation_limits_gets_a_flagged_row(tmp_path):
     path.write_text('{"cells": [' + "{}," * 10_000_000 + "{}]}")
     prepared = prepare.prepare_bounded(path, [], memory_bytes=2**29)
     assert prepared.flags == [prepare.LIMIT_FLAG] and "within the grader's limits" in prepared.reason
-    assert prepared.sha256 == pipeline.sha256(path)
+    assert prepared.sha256 == submissions.sha256(path)
     nbformat.write(perfect(), tmp_path / "fine.ipynb")
     fine = prepare.prepare_bounded(tmp_path / "fine.ipynb", [submissions.Release("00_tiny", "tiny", blank(),
                                                                                tiny_notebook(True), 5.0)])

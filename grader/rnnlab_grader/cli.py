@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     todo = []
     for path in files:
         name = str(path.relative_to(args.submissions))
-        if args.resume and path.is_file() and not path.is_symlink() and grades.done(name, pipeline.sha256(path)):
+        if args.resume and path.is_file() and not path.is_symlink() and grades.done(name, submissions.sha256(path)):
             continue
         todo.append((path, name))
     jobs = max(1, min(args.jobs, len(todo) or 1))

@@ -1,8 +1,8 @@
 """Autograded results into the instructor's nbgrader gradebook, so formgrader can hand-grade the
 written answers (``--gradebook gradebook.db``; ``make grade`` uses the course's own).
 
-Every submission is graded in a sandbox that has no gradebook; its points come from the signed
-report (``verdicts``), recorded in the per-file table. This module copies those results, never a
+Every submission is graded in a sandbox that has no gradebook; its points come from the grader's
+verdicts (``verdicts.judge``), recorded in the per-file table. This module copies those results, never a
 file the submission wrote, into the course gradebook:
 
 * one gradebook "student" per pair and notebook: the pair's names made path-safe and joined by
@@ -20,7 +20,6 @@ file the submission wrote, into the course gradebook:
 """
 from __future__ import annotations
 
-import hashlib
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,7 +70,7 @@ def import_results(db_url: str, course_root: Path, submitted: Path, records: lis
             release = by_assignment[assignment]
             path = submitted / record["submission"]
             try:
-                if hashlib.sha256(path.read_bytes()).hexdigest() != record.get("sha256"):
+                if submissions.sha256(path) != record.get("sha256"):
                     result.skipped.append(f"{record['submission']}: changed since it was graded; grade it again")
                     continue
                 notebook = _graded_notebook(path, release)

@@ -13,8 +13,8 @@
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
-import hashlib
 import importlib.util
 import json
 import os
@@ -108,8 +108,6 @@ def run_with_restarts(cells: list[submissions.PlannedCell], imports, sandbox: Sa
 
 def solution_submission(release: submissions.Release):
     """What the solution hands in: the release with every answer cell replaced by the solution's."""
-    import copy
-
     answers = {cells.grade_id(c): c.source for c in release.solution.cells if cells.is_answer(c)}
     notebook = copy.deepcopy(release.notebook)
     for cell in notebook.cells:
@@ -148,10 +146,10 @@ def reference_runs(releases, sandbox: Sandbox, jobs: int = 1, threads: int | Non
         return {r.assignment: r for r in pool.map(run, releases)}
 
 
-def _reasons_for(cells, verdict_of, report: verdicts.Report, outcome, crashed, limits: Limits) -> list[str]:
+def _reasons_for(cells, verdict: dict, report: verdicts.Report, outcome, crashed, limits: Limits) -> list[str]:
     reasons, last_run = [], None
     for cell in cells:
-        record = verdict_of(cell)
+        record = verdict[cell.index]
         if report.outcome(cell.index) is not None:
             last_run = cell
         if cell in crashed:
@@ -225,17 +223,8 @@ def grade_one(path: Path, name: str, releases: list[submissions.Release], refere
         reasons.append(prepared.repaired)
     if prepared.edited:
         reasons.append(f"edited course cells run as released: {', '.join(prepared.edited)}")
-    row["reason"] = "; ".join(reasons + _reasons_for(cells, lambda c: verdict[c.index], report, outcome, crashed,
-                                                     sandbox.limits))
+    row["reason"] = "; ".join(reasons + _reasons_for(cells, verdict, report, outcome, crashed, sandbox.limits))
     return row
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(2**20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def submitted_files(folder: Path) -> list[Path]:

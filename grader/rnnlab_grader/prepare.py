@@ -55,11 +55,9 @@ class Prepared:
 
 def prepare(path: Path, releases: list[submissions.Release]) -> Prepared:
     """Everything the grader needs before the run, from the file alone (in this process)."""
-    from .pipeline import sha256
-
     prepared = Prepared()
     try:
-        prepared.sha256 = sha256(path)
+        prepared.sha256 = submissions.sha256(path)
         notebook = submissions.read_submission(path)
     except submissions.Unreadable as error:
         prepared.reason = str(error)
@@ -119,8 +117,8 @@ def _receive(stream) -> bytes | None:
 
 
 class Preparer:
-    """A long-lived helper process that has imported the preparation code once (nbformat and torch
-    take seconds to import) and forks one child per file; each child sets the limits, prepares the
+    """A long-lived helper process that has imported the preparation code once (nbformat alone takes
+    over a second to import) and forks one child per file; each child sets the limits, prepares the
     file and sends back JSON. The helper holds the releases it was started with."""
 
     def __init__(self, releases):
@@ -168,24 +166,20 @@ def prepare_bounded(path: Path, releases: list[submissions.Release], memory_byte
         try:
             reply = _preparer(releases).prepare(path, memory_bytes, cpu_s, wall_s)
         except (BrokenPipeError, OSError):
+            _local.helper.close()
             _local.helper = None
             reply = _preparer(releases).prepare(path, memory_bytes, cpu_s, wall_s)  # once more, a fresh helper
         if reply is not None:
             return _from_json(reply)
     except (ValueError, KeyError, TypeError, BrokenPipeError, OSError):
         pass  # a reply that does not fit, or a helper that died twice: treated as a failure
-    from .pipeline import sha256
-
-    return Prepared(sha256=_safe(sha256, path), flags=[LIMIT_FLAG],
+    try:
+        digest = submissions.sha256(path)
+    except OSError:
+        digest = ""
+    return Prepared(sha256=digest, flags=[LIMIT_FLAG],
                     reason=f"could not be read within the grader's limits ({memory_bytes / 2**30:g} GiB, {cpu_s} s "
                            "of CPU): not a notebook this course can grade; flagged for a person")
-
-
-def _safe(function, *args) -> str:
-    try:
-        return function(*args)
-    except OSError:
-        return ""
 
 
 def _prepare_in_child(releases, request: dict) -> bytes:
@@ -226,8 +220,6 @@ def _prepare_in_child(releases, request: dict) -> bytes:
 
 def main() -> int:
     """The helper: releases first, then one request per file until the grader closes the pipe."""
-    from . import pipeline  # noqa: F401 - imported once here, not in every child
-
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     releases = pickle.loads(_receive(stdin))
     while (request := _receive(stdin)) is not None:

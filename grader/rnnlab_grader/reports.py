@@ -43,7 +43,7 @@ def fields(assignments: list[str]) -> list[str]:
 def test_token(grade_id: str, record, crashed: bool = False) -> str:
     """One test's outcome as a CSV token: ``id=pass``, ``id=fail:AssertionError:12`` (the error
     class and the failing line of the test cell), ``id=timeout``, ``id=notrun`` or ``id=crash``.
-    Every part comes from the release or the signed report, never from the submission's text."""
+    Every part comes from the release or the grader's verdict, never from the submission's text."""
     if crashed:
         return f"{grade_id}=crash"
     if record is None:

@@ -1,7 +1,7 @@
 """The program that runs a notebook *inside* a sandbox and reports, per cell, what happened and
 what its tests recorded.
 
-    python -I runner.py SECRET_FD REPORT_FD  < plan.json
+    python -I runner.py REPORT_FD  < plan.json
 
 The same program runs twice per submission, in two separate sandboxes: once over the student's
 cells and once over the solution's (``reference``). **It decides nothing.** Code in an answer
@@ -60,8 +60,7 @@ def _is_cell_frame(frame) -> bool:
 def main() -> int:  # noqa: C901 - one linear story
     import signal
 
-    secret_fd, report_fd = int(sys.argv[-2]), int(sys.argv[-1])
-    os.close(secret_fd)  # nothing is signed: what this process reports is a claim (module docstring)
+    report_fd = int(sys.argv[-1])  # nothing is signed: what this process reports is a claim (module docstring)
     import json
 
     plan = json.loads(sys.stdin.buffer.read().decode())
@@ -181,12 +180,12 @@ def main() -> int:  # noqa: C901 - one linear story
                                 [str(x)[:200] for x in v][:50]) for k, v in options.items()}
         entries.append(entry)
 
-    def plain(value, budget, depth=0, type_of=type):
+    import numpy
+    import torch
+
+    def plain(value, budget, depth=0, type_of=type, numpy=numpy, torch=torch):
         """``value`` as JSON data: None, bool, int, float, str, lists, dicts with string keys, and
         arrays ``{"array": [...], "shape": [...], "dtype": "..."}`` (tensors and NumPy arrays)."""
-        import numpy
-        import torch
-
         if depth > 8:
             raise ValueError("recorded value nested too deeply")
         kind = type_of(value)

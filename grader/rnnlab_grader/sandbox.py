@@ -168,22 +168,18 @@ class Sandbox:
             tasks = _tasks_of(self.uid) + self.limits.processes
             resource.setrlimit(resource.RLIMIT_NPROC, (tasks, tasks))
 
-    def run(self, argv: list[str], env: dict[str, str], stdin: bytes = b"", secret: bytes = b"",
+    def run(self, argv: list[str], env: dict[str, str], stdin: bytes = b"",
             max_report_bytes: int = 4 * 2**20) -> Outcome:
-        """Run ``argv`` sandboxed with ``env`` and ``stdin``. The program finds ``secret`` on the fd
-        whose number is appended to ``argv`` next to last, and writes its report to the fd named
-        last. Returns when the sandbox is gone (wall limit included)."""
-        secret_r, secret_w = os.pipe()
+        """Run ``argv`` sandboxed with ``env`` and ``stdin``. The program writes its report to the
+        fd whose number is appended to ``argv``. Returns when the sandbox is gone (wall limit
+        included)."""
         report_r, report_w = os.pipe()
-        os.write(secret_w, secret)
-        os.close(secret_w)
         started = time.monotonic()
         try:
-            process = subprocess.Popen(self.command([*argv, str(secret_r), str(report_w)]), env=env,
+            process = subprocess.Popen(self.command([*argv, str(report_w)]), env=env,
                                        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                       pass_fds=(secret_r, report_w), start_new_session=True, preexec_fn=self._limit)
+                                       pass_fds=(report_w,), start_new_session=True, preexec_fn=self._limit)
         finally:
-            os.close(secret_r)
             os.close(report_w)
         report, stderr_head = bytearray(), bytearray()
         readers = [threading.Thread(target=_drain, args=(report_r, report, max_report_bytes), daemon=True),

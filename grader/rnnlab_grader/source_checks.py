@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 
-from rnnlab.checks import code_identifiers
+from rnnlab.checks import tree_identifiers
 
 from .repair import parse_cell
 
@@ -52,7 +52,7 @@ def definitions(sources) -> Definitions:
         if tree is None:
             continue
         for name, node in _bindings(tree.body):
-            found.setdefault(name, []).append(frozenset(code_identifiers(ast.unparse(node))))
+            found.setdefault(name, []).append(frozenset(tree_identifiers(node)))
     return {name: tuple(uses) for name, uses in found.items()}
 
 

@@ -15,6 +15,7 @@ The run plan lists the code cells in order with who wrote them:
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import re
 import stat
@@ -87,6 +88,15 @@ def check_file(path: Path) -> None:
     if info.st_size > MAX_BYTES:
         raise Unreadable(f"larger than {MAX_BYTES // 2**20} MB: clear the outputs (Edit > Clear all outputs) "
                          "and submit again")
+
+
+def sha256(path: Path) -> str:
+    """The file's SHA-256 (hex), read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_submission(path: Path) -> nbformat.NotebookNode:

@@ -24,6 +24,9 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+from rnnlab.checks import pair_problem
+
+from . import source_checks
 
 TOKEN = re.compile(r"[A-Za-z0-9_.:\[\]+-]{1,80}")
 ERROR = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,60}")
@@ -250,8 +253,9 @@ def same(ours, reference, options: dict) -> bool:
             return ours == reference
         return abs(mine[0] - reference) <= atol + tolerance(mine[1]) * abs(reference)
     if type(reference) is Array:
-        mine = _array(ours) if type(ours) is not Array or ours.values.shape == reference.values.shape else None
-        if mine is None and reference.values.size == 1 and (number := _number(ours)) is not None:
+        mine = _array(ours)
+        if (mine is None or mine[0].shape != reference.values.shape) and reference.values.size == 1 \
+                and (number := _number(ours)) is not None:  # a one-element value against a one-element reference
             mine = (np.full(reference.values.shape, number[0]), number[1])
         if mine is None:
             return False
@@ -279,8 +283,6 @@ def judge(ours: CellRecord | None, reference: CellRecord, context: Context) -> C
     """The verdict of one test cell: ``reference`` is the solution's run of it (no submission code),
     ``ours`` the student's claim. Returns None when the cell never ran, else a record whose status
     is ``pass`` only if the cell finished and every check agrees (see the module docstring)."""
-    from . import source_checks
-
     if ours is None:
         return None
     if ours.status != "pass":
@@ -303,8 +305,6 @@ def judge(ours: CellRecord | None, reference: CellRecord, context: Context) -> C
             if used:
                 return CellRecord("fail", "SourceCheck", check.line)
         elif check.kind == "pair":
-            from rnnlab.checks import pair_problem
-
             if pair_problem(*context.pair_names):
                 return CellRecord("fail", "PairNames", check.line)
     return CellRecord("pass", "-", ours.line)

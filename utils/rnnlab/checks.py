@@ -123,6 +123,11 @@ def code_identifiers(source: str) -> set[str]:
         text = re.sub(r"#.*", "", source)
         text = re.sub(r"(\"\"\"|\'\'\'|\"|\')(?:\\.|(?!\1).)*?\1", "", text, flags=re.S)
         return set(re.findall(r"[A-Za-z_]\w*", text))
+    return tree_identifiers(tree)
+
+
+def tree_identifiers(tree: ast.AST) -> set[str]:
+    """``code_identifiers`` of an already parsed syntax tree (or one node of it)."""
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
