@@ -7,17 +7,28 @@ BIN    := $(CURDIR)/$(VENV)/bin
 PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 PROFILE ?= fast
+GRADES_BASE = $(basename $(or $(GRADES),grades.csv))
 
-.PHONY: help install sandbox course release run grade export test benchmark clean
+# A variable this Makefile does not read would be silently ignored (RESUM=1 regrades the class): refuse it.
+KNOWN_VARIABLES := PYTHON PROFILE DATA SUBMISSIONS GRADES ROSTER RESUME JOBS SCHEDULER FEEDBACK UNSAFE_NO_SANDBOX EXPORT
+UNKNOWN_VARIABLES := $(filter-out $(KNOWN_VARIABLES),$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
+ifneq ($(UNKNOWN_VARIABLES),)
+$(error unknown variable $(UNKNOWN_VARIABLES) (this Makefile reads $(KNOWN_VARIABLES)); see `make help`)
+endif
+
+.PHONY: help install sandbox course release run grade grade-check export test benchmark clean
 
 help:
 	@echo "make course [DATA=<folder>]   set up, release student versions, execute solutions ($(PROFILE) profile) into build/"
 	@echo "                 DATA: real IMDB and WikiText-2 (data/README.md); the key results are printed"
 	@echo "make test       set up and run the test suite (offline)"
 	@echo "make release    regenerate notebooks/ from solutions/ with nbgrader (prints the points)"
-	@echo "make grade SUBMISSIONS=<folder> [GRADES=grades.csv] [RESUME=1] [JOBS=N] [SCHEDULER=tcp://host:8786]"
+	@echo "make grade SUBMISSIONS=<folder> [ROSTER=roster.csv] [GRADES=grades.csv] [RESUME=1] [JOBS=N] [SCHEDULER=tcp://host:8786]"
 	@echo "                 autograde every file in the folder (sandboxed, N at once, default one per core; or on a Dask cluster)"
+	@echo "                 ROSTER: the class list (README: Grading); typed names are matched to it, and"
+	@echo "                 GRADES minus .csv plus -canvas.csv / -moodle.csv: files Canvas and Moodle import"
 	@echo "                 GRADES: one row per student; GRADES minus .csv plus -by-file.csv: one row per file"
+	@echo "                 RESUME=1: grade only new or changed files, and refresh hand grades and feedback"
 	@echo "make export [EXPORT=<folder>]   write the student repository (default build/student-repo)"
 	@echo "make benchmark [DATA=<folder>]  speed ratios, notebook times (grade; fast on synthetic and on DATA), grading throughput"
 	@echo "make clean      remove build/ and caches (keeps .venv)"
@@ -48,13 +59,25 @@ course: install release run
 
 release: install
 	$(PY) scripts/release.py
+	@mkdir -p build && touch build/.released
+
+# make grade re-releases only when the instructor versions (or how they are released) changed.
+build/.released: $(wildcard solutions/*/*.ipynb) scripts/release.py nbgrader_config.py | $(STAMP)
+	$(PY) scripts/release.py
+	@mkdir -p build && touch build/.released
 
 run: install
 	$(if $(DATA),RNNLAB_DATA="$(abspath $(DATA))") $(PY) scripts/run_course.py --profile $(PROFILE)
 
-grade: release sandbox
-	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=<folder of submitted files> [GRADES=grades.csv] [RESUME=1] [JOBS=N] [SCHEDULER=tcp://host:8786]"; exit 2)
-	$(BIN)/rnnlab-grade "$(SUBMISSIONS)" --students "$(or $(GRADES),grades.csv)" --out "$(basename $(or $(GRADES),grades.csv))-by-file.csv" --feedback "$(or $(FEEDBACK),feedback)" --summary "$(basename $(or $(GRADES),grades.csv))-summary.png" --gradebook gradebook.db $(if $(RESUME),--resume) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox)
+# Checked before anything is installed or released, so a wrong folder costs no time.
+grade-check:
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of submitted files> [ROSTER=roster.csv] [GRADES=grades.csv] [RESUME=1] [JOBS=N] [SCHEDULER=tcp://host:8786]"; exit 2; }
+	@test -e "$(SUBMISSIONS)" || { echo "SUBMISSIONS=$(SUBMISSIONS) does not exist: pass the folder the LMS's download was unpacked into"; exit 2; }
+	@test -d "$(SUBMISSIONS)" || { echo "SUBMISSIONS=$(SUBMISSIONS) is a file: put the submitted files in a folder and pass the folder"; exit 2; }
+	@test -z "$(ROSTER)" || test -f "$(ROSTER)" || { echo "ROSTER=$(ROSTER) is not a file: pass the class list as CSV (README: Grading)"; exit 2; }
+
+grade: grade-check build/.released sandbox
+	$(BIN)/rnnlab-grade "$(SUBMISSIONS)" --students "$(GRADES_BASE).csv" --out "$(GRADES_BASE)-by-file.csv" --feedback "$(or $(FEEDBACK),feedback)" --summary "$(GRADES_BASE)-summary.png" --gradebook gradebook.db $(if $(ROSTER),--roster "$(ROSTER)" --canvas "$(GRADES_BASE)-canvas.csv" --moodle "$(GRADES_BASE)-moodle.csv") $(if $(RESUME),--resume) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox)
 
 export: release
 	$(PY) scripts/export.py "$(or $(EXPORT),build/student-repo)"

@@ -21,3 +21,22 @@ c.IgnorePattern.pattern = r"(User|Deprecation|Future|Runtime)Warning"
 c.ClearSolutions.code_stub = {
     "python": '# YOUR CODE HERE\nraise NotImplementedError("Replace these two lines with your code, then run the cell.")'
 }
+
+# Feedback that nbgrader itself writes (`nbgrader generate_feedback`, formgrader's feedback
+# buttons) reads autograded/, where the graded copies hold the hidden tests for the instructor:
+# clear them first, so no hidden line reaches a student.
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+
+
+def _refuse_unsandboxed_autograde(**_):
+    """Submissions are graded by `make grade`, each in a bubblewrap sandbox; `nbgrader autograde`
+    (or formgrader's autograde button) would run student code as you, unsandboxed."""
+    if os.environ.get("RNNLAB_ALLOW_NBGRADER_AUTOGRADE") != "1":
+        raise RuntimeError("this course grades with `make grade SUBMISSIONS=<folder>` (sandboxed); "
+                           "nbgrader autograde would run student code unsandboxed and is turned off")
+
+
+c.Autograde.pre_convert_hook = _refuse_unsandboxed_autograde

@@ -46,7 +46,7 @@ def nbgrader_autograde(course: Path, release: submissions.Release, notebook, wor
         shutil.copy(course / name, scratch)
     started = time.perf_counter()
     subprocess.run(["nbgrader", "autograde", release.assignment, "--student", "s0001", "--force",
-                    "--log-level=ERROR"], cwd=scratch, env=tool_env(), check=True, capture_output=True)
+                    "--log-level=ERROR"], cwd=scratch, env={**tool_env(), "RNNLAB_ALLOW_NBGRADER_AUTOGRADE": "1"}, check=True, capture_output=True)
     return time.perf_counter() - started
 
 

@@ -1,13 +1,21 @@
-"""Autograded results reach the instructor's nbgrader gradebook for formgrader, hand grades
-survive grading again and re-releasing, and the per-student table adds them.
+"""The instructor's side on one real notebook (the smallest): a roster, the pair's results in the
+course's nbgrader gradebook for formgrader (sanitised, counted, named), hand grades that survive
+grading again and re-releasing and reach the per-student table, the LMS files and the feedback
+pages, nbgrader's own feedback without hidden tests, and formgrader itself in headless Chromium.
 
-One real notebook (the smallest), a scratch course released by ``scripts/release.py`` (so its
-gradebook is nbgrader's own), three submissions: a pair's perfect notebook handed in twice (one
-copy each), and a student alone with the untouched release.
+A scratch course released by ``scripts/release.py`` (its gradebook is nbgrader's own), three
+submissions: a pair's perfect notebook handed in by both partners (one shared notebook: the same
+pair cell), one of them with a ``<script>`` in a written answer; and a student alone with the
+untouched release. The Canvas file names identify the submitters.
 """
 import csv
+import os
+import re
+import shutil
+import socket
 import subprocess
 import sys
+import time
 
 import nbformat
 import pytest
@@ -17,7 +25,13 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import release  # noqa: E402
 
 ASSIGNMENT = "01_bptt_by_hand"
-PAIR = "ada_lovelace-"  # the start of the pair's gradebook id
+ROSTER = """id,first_name,last_name,email,section,canvas_id,sis_user_id,sis_login_id,moodle_id
+s001,Ada,Lovelace,ada@uni.edu,A,1001,SIS1,alovelace,M1
+s002,Grace,Hopper,grace@uni.edu,A,1002,SIS2,ghopper,M2
+s003,Sol,Alone,sol@uni.edu,B,1003,SIS3,salone,M3
+"""
+PAIR = "s001+s002"
+SCRIPT = "<script>fetch('/api/contents/pwned.txt', {method: 'PUT'}); document.title = 'PWNED';</script>"
 
 
 def with_names(notebook, name, partner):
@@ -30,54 +44,218 @@ def with_names(notebook, name, partner):
 def grade(folder, course, *extra):
     done = subprocess.run([sys.executable, "-m", "rnnlab_grader.cli", str(folder), "--root", str(course),
                            "--out", str(course / "by-file.csv"), "--students", str(course / "students.csv"),
-                           "--gradebook", str(course / "gradebook.db"), "--jobs", "2", *extra],
+                           "--gradebook", str(course / "gradebook.db"), "--roster", str(course / "roster.csv"),
+                           "--canvas", str(course / "canvas.csv"), "--moodle", str(course / "moodle.csv"),
+                           "--feedback", str(course / "feedback"), "--jobs", "2", *extra],
                           capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stdout + done.stderr
-    return {r["student"]: r for r in csv.DictReader((course / "students.csv").open(newline=""))}
+    return {r["id"]: r for r in csv.DictReader((course / "students.csv").open(newline=""))}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    work = tmp_path_factory.mktemp("gradebook")
+    course = release.scratch_course(ROOT, work / "course")
+    (course / "roster.csv").write_text(ROSTER)
+    solution = next(s for s in solution_notebooks() if s.parent.name == ASSIGNMENT)
+    folder = course / "downloads"
+    folder.mkdir()
+    perfect = with_names(release.perfect_submission(solution, student_version(solution)), "Ada Lovelace", "Grace Hopper")
+    nbformat.write(perfect, folder / f"lovelaceada_1001_501_{solution.name}")
+    for cell in perfect.cells:
+        if nbgrader_meta(cell).get("grade_id") == "q1_rnn_decay":
+            cell.source += f"\n\n{SCRIPT}\n<img src=x onerror=\"document.title='PWNED'\">"
+    nbformat.write(perfect, folder / f"hoppergrace_1002_502_{solution.name}")
+    alone = with_names(nbformat.read(student_version(solution), 4), "Sol Alone", "self")
+    nbformat.write(alone, folder / f"alonesol_1003_503_{solution.name}")
+    first = grade(folder, course)
+    return {"course": course, "folder": folder, "solution": solution, "first": first}
+
+
+def hidden_lines(solution):
+    lines, inside = [], False
+    for cell in nbformat.read(solution, 4).cells:
+        for line in cell.source.splitlines():
+            if "BEGIN HIDDEN TESTS" in line:
+                inside = True
+            elif "END HIDDEN TESTS" in line:
+                inside = False
+            elif inside and len(line.strip()) > 12:
+                lines.append(line.strip())
+    assert len(lines) > 10
+    return lines
 
 
 @pytest.mark.slow
-def test_results_reach_the_gradebook_and_hand_grades_survive(tmp_path):
+def test_the_pair_is_one_sanitised_counted_entry(course):
     from nbgrader.api import Gradebook
 
-    course = release.scratch_course(ROOT, tmp_path / "course")
-    solution = next(s for s in solution_notebooks() if s.parent.name == ASSIGNMENT)
-    folder = tmp_path / "submitted"
-    folder.mkdir()
-    perfect = with_names(release.perfect_submission(solution, student_version(solution)), "Ada Lovelace", "Grace Hopper")
-    nbformat.write(perfect, folder / "ada.ipynb")
-    nbformat.write(perfect, folder / "grace.ipynb")
-    alone = with_names(nbformat.read(student_version(solution), 4), "Sol Alone", "self")
-    nbformat.write(alone, folder / "sol.ipynb")
-    students = grade(folder, course)
-    assert students["Ada Lovelace"][ASSIGNMENT] == "19" and students["Ada Lovelace"][f"{ASSIGNMENT}_written"] == ""
-    assert students["Sol Alone"][ASSIGNMENT] == "1"
-
-    url = f"sqlite:///{course / 'gradebook.db'}"
-    with Gradebook(url) as gradebook:
-        submissions = gradebook.assignment_submissions(ASSIGNMENT)
-        assert len(submissions) == 2  # the pair once, the student alone once
-        pair = next(s for s in submissions if s.student.id.startswith(PAIR))
-        assert "+grace_hopper-" in pair.student.id
+    students = course["first"]
+    assert students["s001"][ASSIGNMENT] == students["s002"][ASSIGNMENT] == "19"
+    assert students["s001"]["student"] == "Ada Lovelace" and students["s001"]["flagged"] == ""
+    assert students["s003"][ASSIGNMENT] == "1" and students["s003"][f"{ASSIGNMENT}_written"] == "0"
+    with Gradebook(f"sqlite:///{course['course'] / 'gradebook.db'}") as gradebook:
+        submissions = {s.student.id: s for s in gradebook.assignment_submissions(ASSIGNMENT)}
+        assert set(submissions) == {PAIR, "s003"}  # the pair once, the student alone once
+        pair = submissions[PAIR]
+        assert (pair.student.last_name, pair.student.first_name) == ("Ada Lovelace", "Grace Hopper")
         grades = pair.notebooks[0].grades
-        autograded = [g for g in grades if g.auto_score is not None]
-        written = [g for g in grades if g.auto_score is None]
-        assert sum(g.auto_score for g in autograded) == 19 and len(written) == 6
-        assert pair.needs_manual_grade and not any(g.needs_manual_grade for g in autograded)
-        for g in written:
-            g.manual_score = 1.0  # the instructor grades the written answers in formgrader
-        next(g for g in autograded if g.name == "test_clip").manual_score = 1.0  # and overrides a test
-        gradebook.db.commit()
-        pid = pair.student.id
-    graded_copy = nbformat.read(course / "autograded" / pid / ASSIGNMENT / f"{solution.stem}.ipynb", 4)
-    assert any("### BEGIN SOLUTION" not in c.source and nbgrader_meta(c).get("solution") for c in graded_copy.cells)
-    assert all(not c.get("outputs") for c in graded_copy.cells if c.cell_type == "code")
+        assert sum(g.auto_score for g in grades if g.auto_score is not None) == 19
+        assert pair.needs_manual_grade and sum(1 for g in grades if g.auto_score is None) == 6
+    for stage in ("submitted", "autograded"):
+        folder = course["course"] / stage / PAIR / ASSIGNMENT
+        assert (folder / "timestamp.txt").read_text().strip().endswith("UTC")
+        copy = nbformat.read(folder / course["solution"].name, 4)
+        markdown = "\n".join(c.source for c in copy.cells if c.cell_type == "markdown")
+        assert "<script" not in markdown and "onerror" not in markdown and "Your answer" in markdown
+        assert all(not c.get("outputs") for c in copy.cells if c.cell_type == "code")
 
-    assert release.main(["--root", str(course)]) == 0  # make grade re-releases first
-    students = grade(folder, course, "--resume")
-    ada = students["Ada Lovelace"]
-    assert (ada[ASSIGNMENT], ada[f"{ASSIGNMENT}_written"], ada["total"]) == ("18", "6", "24"), ada
-    assert students["Grace Hopper"]["total"] == "24" and students["Sol Alone"][f"{ASSIGNMENT}_written"] == ""
+
+@pytest.mark.slow
+def test_lms_files_and_nbgraders_own_commands(course):
+    canvas = list(csv.reader((course["course"] / "canvas.csv").open(newline="")))
+    assert canvas[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"] and canvas[1][0] == "Points Possible"
+    assert ["Lovelace, Ada", "1001", "SIS1", "alovelace", "A", "19"] in [line[:6] for line in canvas]
+    moodle = list(csv.reader((course["course"] / "moodle.csv").open(newline="")))
+    assert ["Grace", "Hopper", "M2", "grace@uni.edu", "19"] in [line[:5] for line in moodle]
+    env = release.tool_env()
+    done = subprocess.run(["nbgrader", "generate_feedback", ASSIGNMENT, "--force"], cwd=course["course"], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    pages = list((course["course"] / "feedback").rglob("*.html"))
+    nbgrader_pages = [p for p in pages if p.parent.name == ASSIGNMENT]
+    assert len(nbgrader_pages) == 2 and len(pages) == 5  # nbgrader's (pair, Sol) and rnnlab's (3 students)
+    for page in pages:
+        text = page.read_text()
+        for line in hidden_lines(course["solution"]):
+            assert line not in text, (page, line)
+        assert "rnnlab_reference" not in text and "<script>fetch" not in text
+    refused = subprocess.run(["nbgrader", "autograde", ASSIGNMENT, "--force"], cwd=course["course"], env=env,
+                             capture_output=True, text=True, timeout=600)
+    assert "turned off" in refused.stdout + refused.stderr
+
+
+@pytest.mark.slow
+def test_hand_grades_partial_then_complete_survive_regrading(course):
+    from nbgrader.api import Gradebook
+
+    url = f"sqlite:///{course['course'] / 'gradebook.db'}"
     with Gradebook(url) as gradebook:
-        grades = gradebook.find_submission(ASSIGNMENT, pid).notebooks[0].grades
-        assert sorted(g.manual_score for g in grades if g.manual_score is not None) == [1.0] * 7
+        grades = gradebook.find_submission(ASSIGNMENT, PAIR).notebooks[0].grades
+        written = sorted((g for g in grades if g.auto_score is None), key=lambda g: g.name)
+        written[0].manual_score = 2.0  # two of six written answers graded so far
+        written[1].manual_score = 1.0
+        gradebook.db.commit()
+        comment = next(c for c in gradebook.find_submission(ASSIGNMENT, PAIR).notebooks[0].comments
+                       if c.name == written[0].name)
+        comment.manual_comment = "Good <b>reasoning</b>"
+        gradebook.db.commit()
+    students = grade(course["folder"], course["course"], "--resume")
+    ada = students["s001"]
+    assert (ada[ASSIGNMENT], ada[f"{ASSIGNMENT}_written"]) == ("19", "3") and "2 of 6 graded" in ada["reason"]
+    page = (course["course"] / "feedback" / "s002" / f"{ASSIGNMENT}.html").read_text()
+    assert "2 of 6 graded so far" in page and "Good &lt;b&gt;reasoning&lt;/b&gt;" in page
+
+    with Gradebook(url) as gradebook:
+        grades = gradebook.find_submission(ASSIGNMENT, PAIR).notebooks[0].grades
+        for g in grades:
+            if g.auto_score is None:
+                g.manual_score = 1.0 if g.manual_score is None else g.manual_score
+        next(g for g in grades if g.name == "test_clip").manual_score = 1.0  # and overrides a test
+        gradebook.db.commit()
+    assert release.main(["--root", str(course["course"])]) == 0  # re-releasing keeps hand grades
+    students = grade(course["folder"], course["course"], "--resume")
+    ada = students["s001"]
+    assert (ada[ASSIGNMENT], ada[f"{ASSIGNMENT}_written"], ada["total"]) == ("18", "7", "25"), ada
+    assert "graded" not in ada["reason"] and students["s002"]["total"] == "25"
+
+
+def _chromium():
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if not (browser and driver):
+        pytest.skip("headless Chromium is not installed (apt-get install chromium chromium-driver): "
+                    "the formgrader browser test did not run")
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        pytest.skip("selenium is not installed (pip install selenium): the formgrader browser test did not run")
+    return browser, driver
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_formgrader_in_a_real_browser(course, tmp_path):
+    """Jupyter on 127.0.0.1, formgrader in headless Chromium: the pair's submission is listed and
+    opens, the student's script does not run, and a grade entered there reaches grades.csv."""
+    browser, driver_path = _chromium()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    port, token = _free_port(), "rnnlab-test-token"
+    env = {**release.tool_env(), "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "jupyter-runtime")}
+    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "jupyter"), "server", "--no-browser", "--ip=127.0.0.1",
+                               f"--port={port}", f"--IdentityProvider.token={token}", "--allow-root",
+                               f"--ServerApp.root_dir={course['course']}"],
+                              cwd=course["course"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    chrome = None
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(120):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        chrome = webdriver.Chrome(service=Service(driver_path), options=options)
+        chrome.set_page_load_timeout(120)
+        chrome.get(f"{base}/formgrader?token={token}")
+        wait = WebDriverWait(chrome, 60)
+        chrome.get(f"{base}/formgrader/manage_submissions/{ASSIGNMENT}")
+        wait.until(EC.presence_of_element_located((By.XPATH, "//*[contains(text(), 'Ada Lovelace, Grace Hopper')]")))
+        assert "None, " not in chrome.page_source and ", Ada" not in chrome.page_source
+        chrome.get(f"{base}/formgrader/gradebook/{ASSIGNMENT}/{course['solution'].stem}")
+        wait.until(EC.presence_of_element_located((By.XPATH, "//a[contains(@href, '/formgrader/submissions/')]")))
+        links = {a.get_attribute("href") for a in chrome.find_elements(By.XPATH, "//a[contains(@href, '/formgrader/submissions/')]")}
+        assert len(links) == 2, links
+        from nbgrader.api import Gradebook
+
+        with Gradebook(f"sqlite:///{course['course'] / 'gradebook.db'}") as gradebook:
+            pair_id = gradebook.find_submission_notebook(course["solution"].stem, ASSIGNMENT, PAIR).id
+        assert any(href.endswith(pair_id) for href in links)
+        chrome.get(f"{base}/formgrader/submissions/{pair_id}")
+        score = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "input.score")))
+        assert "Your answer" in chrome.page_source
+        time.sleep(2)  # time for a script to run, if one could
+        assert chrome.title != "PWNED" and not (course["course"] / "pwned.txt").exists()
+        score.clear()
+        score.send_keys("0.5")
+        score.send_keys("\t")
+        time.sleep(3)  # formgrader saves on blur
+    finally:
+        if chrome is not None:
+            chrome.quit()
+        server.terminate()
+        server.wait(timeout=30)
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course['course'] / 'gradebook.db'}") as gradebook:
+        grades = gradebook.find_submission(ASSIGNMENT, PAIR).notebooks[0].grades
+        assert any(g.manual_score == 0.5 for g in grades), [(g.name, g.manual_score) for g in grades]
+        expected = sum(g.score for g in grades)
+    students = grade(course["folder"], course["course"], "--resume")
+    ada = students["s001"]
+    assert float(ada[ASSIGNMENT]) + float(ada[f"{ASSIGNMENT}_written"]) == expected, ada

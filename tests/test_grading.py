@@ -140,7 +140,7 @@ def graded(course, tmp_path_factory):
     folder.mkdir()
     other = folder / "zz-perfect-after.ipynb"  # sorted last: graded after every attack
     notebooks = {
-        "perfect": perfect(), "blank": blank(),
+        "perfect": perfect(), "blank": blank(), "named-blank": with_names(blank(), "Blank Student", "self"),
         "hook-showtraceback": with_cell(blank(), SHOWTRACEBACK, after=None),
         "hook-ast-try": with_cell(blank(), AST_TRY, after=None),
         "hook-excepthook": with_cell(blank(), EXCEPTHOOK, after=None),
@@ -222,9 +222,10 @@ def graded(course, tmp_path_factory):
 
 
 def feedback_page(graded, student):
-    from rnnlab_grader.feedback import folder_name
+    from rnnlab_grader import identity
 
-    return (graded["feedback"] / folder_name(student) / f"{ASSIGNMENT}.html").read_text()
+    folder = identity.TYPED_PREFIX + identity.spelled_id(identity.typed_key(student))  # no roster: the typed name
+    return (graded["feedback"] / folder / f"{ASSIGNMENT}.html").read_text()
 
 
 def test_feedback_shows_visible_messages_and_never_hidden_code(graded):
@@ -242,8 +243,11 @@ def test_feedback_shows_visible_messages_and_never_hidden_code(graded):
     assert "a hidden check failed (AssertionError)" in feedback_page(graded, "Hugo Hidden")
     quoting = feedback_page(graded, "Quinn Quote")
     assert "square(3) should be 9" in quoting and "isinstance" not in quoting
-    perfect_page = feedback_page(graded, "Grace Hopper")
+    perfect_page = feedback_page(graded, "Ada Lovelace")
     assert perfect_page.count("passed") == 3 and "5 / 5" in perfect_page
+    assert not any("grace" in p.parent.name for p in pages)  # named by Ada's files only: a one-sided claim
+    blank_page = (graded["feedback"] / "typed.blank-student" / f"{ASSIGNMENT}.html").read_text()
+    assert "failed because `square` is not written" in blank_page and "`add` is not written" in blank_page
 
 
 def test_summary_figure_is_written(graded):
@@ -654,28 +658,38 @@ def test_answer_cells_cannot_import_the_references(graded):
     assert points(record) == 5 and "ModuleNotFoundError" in record["reason"], record["reason"]
 
 
-def _file_row(submission, name, partner, total, reason="", flagged=""):
-    return {"submission": submission, "your_name": name, "your_partner_name": partner, "assignment": "nb1",
+def _file_row(submission, name, partner, total, reason="", flagged="", assignment="nb1"):
+    return {"submission": submission, "your_name": name, "your_partner_name": partner, "assignment": assignment,
             "total": total, "flagged": flagged, "reason": reason}
 
 
-def test_student_table_credits_both_partners_and_flags_two_pairs():
+def test_student_table_credits_confirmed_pairs_and_flags_one_sided_claims():
+    """Without a roster: a pair counts when both name each other; a claim the other side does not
+    confirm is flagged on the claimant and gives the named student nothing; a file without names
+    gets a flagged row of its own."""
+    from rnnlab_grader import credits, identity
+
     records = [
         _file_row("ada.ipynb", "Ada", "Grace", "4", "test_x failed"),
-        _file_row("grace.ipynb", "grace ", "Ada", "4"),           # the partner's copy: the same pair
+        _file_row("grace.ipynb", "grace ", "Ada", "3"),           # the partner's copy: the same pair
         _file_row("alan.ipynb", "Alan", "self", "3"),             # alone
-        _file_row("alan2.ipynb", "Alan", "Ada", "5"),             # Alan and Ada in a second pair
+        _file_row("alan2.ipynb", "Alan", "Ada", "5"),             # Alan claims Ada, who does not name him
         _file_row("anon.ipynb", "", "", "2"),                     # no names: a flagged row, not lost
+        _file_row("zed.ipynb", "Zed", "Mia", "5", assignment="nb2"),  # Mia handed in nothing
         {**_file_row("other.ipynb", "Zed", "self", "9"), "assignment": ""},  # not a course notebook
     ]
-    rows = {r["student"]: r for r in reports.student_rows(records, ["nb1", "nb2"], {"nb1": 5, "nb2": 7})}
-    assert set(rows) == {"Ada", "Grace", "Alan", "(no names) anon.ipynb"}  # as first written, matched case-blind
-    assert rows["Grace"]["nb1"] == "4" and rows["Grace"]["flagged"] == "" and rows["Grace"]["max_total"] == "12"
-    assert rows["Ada"]["nb1"] == "5" and rows["Ada"]["total"] == "5" and rows["Ada"]["flagged"] == "FLAGGED"
-    assert "two different pairs (files ada.ipynb, alan2.ipynb)" in rows["Ada"]["reason"]
-    assert "test_x failed" in rows["Ada"]["reason"]
-    assert rows["Alan"]["nb1"] == "5" and rows["Alan"]["flagged"] == "FLAGGED"   # the higher score, never 3 + 5
-    assert rows["(no names) anon.ipynb"]["flagged"] == "FLAGGED" and rows["(no names) anon.ipynb"]["nb2"] == ""
+    people = identity.People(None)
+    table = credits.credit(records, ["nb1", "nb2"], people)
+    rows = {r["student"]: r for r in reports.student_rows(table, ["nb1", "nb2"], {"nb1": 5, "nb2": 7})}
+    assert set(rows) == {"Ada", "grace", "Alan", "Zed", "(unidentified) anon.ipynb"}
+    assert rows["Ada"]["nb1"] == rows["grace"]["nb1"] == "4"  # the pair's best file counts for both
+    assert rows["grace"]["flagged"] == "" and rows["grace"]["max_total"] == "12"
+    assert rows["Ada"]["id"] == "typed.ada" and "test_x failed" in rows["Ada"]["reason"]
+    assert rows["Alan"]["nb1"] == "5" and rows["Alan"]["flagged"] == "FLAGGED"   # his own best, never 3 + 5
+    assert "alan2.ipynb names Ada as partner, who does not name you back" in rows["Alan"]["reason"]
+    assert "Alan" not in rows["Ada"]["reason"] and rows["Ada"]["nb1"] == "4"     # nothing changes for Ada
+    assert "Mia" not in rows and "who handed in no file" in rows["Zed"]["reason"]
+    assert rows["(unidentified) anon.ipynb"]["flagged"] == "FLAGGED" and rows["(unidentified) anon.ipynb"]["nb2"] == ""
 
 
 def test_a_hidden_folder_inside_a_readable_one_is_seen_empty(tmp_path):

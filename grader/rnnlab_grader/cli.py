@@ -6,7 +6,9 @@ submission is compared with, with a fresh seed per run), then files are graded `
 time (default: one per core), each in its own sandbox with its share of the cores' threads, or on
 a Dask cluster (``--scheduler``). One table has a row per file, ``--students`` one per student;
 ``--feedback``, ``--summary`` and ``--gradebook`` write the students' pages, the instructor's
-figure and the formgrader import.
+figure and the formgrader import. ``--roster`` names the students (``identity``): typed names are
+matched to it, LMS file names identify submitters, and ``--canvas``/``--moodle`` write grade files
+those LMSs import; pairs count when both partners confirm them (``credits``).
 """
 from __future__ import annotations
 
@@ -15,11 +17,30 @@ import os
 import sys
 from pathlib import Path
 
-from . import feedback, pipeline, reports, submissions, summary, workers as workers_module
+from . import credits as credits_module, feedback, identity, lms, pipeline, reports, submissions, summary, \
+    workers as workers_module
 from .sandbox import Limits, SandboxUnavailable
 
+
+def check_folders(submitted: Path, root: Path) -> str | None:
+    """What is wrong with the submissions folder or the course root, in words that say what to
+    do; None when both are usable. Checked before anything else runs."""
+    if not submitted.exists():
+        return (f"The submissions folder {submitted} does not exist: pass the folder the LMS's download was "
+                "unpacked into (make grade SUBMISSIONS=<folder>).")
+    if not submitted.is_dir():
+        return (f"{submitted} is a file, not a folder: put the submitted files in a folder and pass the folder "
+                "(make grade SUBMISSIONS=<folder>).")
+    if not (root / "solutions").is_dir():
+        return (f"{root} is not the course root (no solutions/ there): run make grade from the course's folder "
+                "(the one with nbgrader_config.py), or pass --root <course folder>.")
+    if not (root / "notebooks").is_dir():
+        return f"No notebooks/ in {root}: run `make release` first."
+    return None
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="rnnlab-grade", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="rnnlab-grade", description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("submissions", type=Path, help="folder of submitted files (searched recursively)")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="course root (notebooks/, solutions/)")
     parser.add_argument("--out", type=Path, default=Path("grades-by-file.csv"), help="the table of one row per file")
@@ -33,6 +54,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="the course's nbgrader gradebook.db: import each pair's autograded results and "
                              "graded cells (autograded/ next to it) for formgrader, and add hand-graded points "
                              "to the --students table; hand grades are never overwritten")
+    parser.add_argument("--roster", type=Path, default=None,
+                        help="CSV of the class (id, first_name, last_name, email, section, canvas_id, sis_user_id, "
+                             "sis_login_id, moodle_id, partner); default: the gradebook's students, if any, else "
+                             "typed names are used as they are")
+    parser.add_argument("--canvas", type=Path, default=None, help="write a Canvas gradebook-import CSV here (needs a roster)")
+    parser.add_argument("--moodle", type=Path, default=None, help="write a Moodle grade-import CSV here (needs a roster)")
     parser.add_argument("--wall", type=float, default=Limits.wall_s, help="seconds per submission")
     parser.add_argument("--cell-timeout", type=float, default=Limits.cell_s, help="seconds per cell")
     parser.add_argument("--memory-gib", type=float, default=Limits.memory_gib)
@@ -52,12 +79,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="run submissions WITHOUT isolation (only if you trust every one of them)")
     args = parser.parse_args(argv)
     root = args.root.resolve()
-    if not (root / "notebooks").is_dir():
-        print(f"No notebooks/ in {root}: run `make release` first.", file=sys.stderr)
+    if (problem := check_folders(args.submissions, root)) is not None:
+        print(problem, file=sys.stderr)
+        return 2
+    try:
+        people = identity.People(identity.read_roster(args.roster) if args.roster else
+                                 (identity.gradebook_roster(f"sqlite:///{args.gradebook.resolve()}") or None
+                                  if args.gradebook and args.gradebook.exists() else None))
+    except identity.RosterError as error:
+        print(f"Cannot use the roster: {error}", file=sys.stderr)
         return 2
     files = pipeline.submitted_files(args.submissions)
     if not files:
-        print(f"No files under {args.submissions}.", file=sys.stderr)
+        print(f"No files under {args.submissions}: unpack the LMS's download of submissions there.", file=sys.stderr)
         return 2
     limits = Limits(args.wall, args.cell_timeout, args.memory_gib, args.processes)
     sandbox = pipeline.new_sandbox(limits, args.slot, args.unsafe_no_sandbox)
@@ -96,23 +130,44 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         workers.close()
     print(f"wrote {args.out}")
-    hand = written_max = None
+    assignments = grades.assignments
+    credits = credits_module.credit(grades.records, assignments, people)
+    print("students: " + (f"from the roster ({len(people.students)})" if people.roster else
+                          "no roster: typed names are used as they are (pass --roster roster.csv to match them)"))
+    if credits.unidentified:
+        shown = ", ".join(reports.safe_text(r.get("submission", ""), 100) for r, _ in credits.unidentified[:10])
+        more = len(credits.unidentified) - 10
+        print(f"credited to nobody, {len(credits.unidentified)} files (no name, or one the roster does not know; "
+              f"each has a flagged row with the reason): {shown}" + (f" and {more} more" if more > 0 else ""))
+    hand = written_max = written = None
     if args.gradebook:
         from . import gradebook
 
         url = f"sqlite:///{args.gradebook.resolve()}"
-        imported = gradebook.import_results(url, args.gradebook.resolve().parent, args.submissions,
-                                            grades.records, releases)
+        imported = gradebook.import_results(url, args.gradebook.resolve().parent, args.submissions, credits, releases)
         print(f"imported {imported.submissions} pair submissions into {args.gradebook} for formgrader"
               + "".join(f"\n  not imported: {reports.safe_text(s, 200)}" for s in imported.skipped))
-        hand = gradebook.hand_scores(url, grades.records, grades.assignments)
+        hand, written = gradebook.hand_scores(url, credits, assignments)
         written_max = {r.assignment: submissions.points(r.notebook)[1] for r in releases}
+    max_points = {r.assignment: r.max_points for r in releases}
+    rows = reports.student_rows(credits, assignments, max_points, hand, written_max)
     if args.students:
-        reports.write_student_table(args.students, grades.records, grades.assignments,
-                                    {r.assignment: r.max_points for r in releases}, hand, written_max)
+        reports.write_student_table(args.students, credits, assignments, max_points, hand, written_max)
         print(f"wrote {args.students}")
+    possible = {a: max_points.get(a, 0) + (written_max or {}).get(a, 0) for a in assignments}
+    for target, write in ((args.canvas, lambda p: lms.write_canvas(p, rows, people, assignments, possible)),
+                          (args.moodle, lambda p: lms.write_moodle(p, rows, people, assignments))):
+        if target is None:
+            continue
+        if not people.roster:
+            print(f"not writing {target}: an LMS needs the roster's ids (pass --roster roster.csv)", file=sys.stderr)
+            continue
+        done = write(target)
+        print(f"wrote {target} ({done.rows} students)"
+              + (f"; left out, with no id that LMS knows: {reports.safe_text(', '.join(done.left_out), 400)}"
+                 if done.left_out else ""))
     if args.feedback:
-        count = feedback.write_feedback(args.feedback, grades.records, releases)
+        count = feedback.write_feedback(args.feedback, credits, releases, written)
         print(f"wrote {count} feedback pages under {args.feedback}")
     if args.summary:
         try:

@@ -8,18 +8,25 @@ its points and whether it passed, never its code: a line inside a hidden block i
 "a hidden check failed". Reasons the grader gave (a restored cell, a time limit) are shown;
 tampering flags are not (the page says the notebook is marked for review).
 
-Pages are written under ``feedback/<student>/<assignment>.html``; the folder name is the
-student's name made safe for a path plus a short hash, so two names never share a folder.
+A failure that follows from another TODO left as released says so ("failed because
+``gru_backward`` is not written"). Once formgrader holds hand grades, the page shows each written
+answer's points and comment (pages are written again on ``RESUME=1``). The page is a Jinja2
+template with autoescaping: no text from a student, the roster or a comment is markup.
+
+Pages are written under ``feedback/<student id>/<assignment>.html`` (``identity``: roster ids, or
+an injective spelling of the typed name), so two students never share a folder.
 """
 from __future__ import annotations
 
 import ast
-import html
 import re
 from pathlib import Path
 
+import jinja2
+
 from .cells import is_test, nbgrader_meta
-from .reports import folder_name, parse_tests, student_choices
+from .credits import Credits
+from .reports import parse_tests
 from .submissions import HIDDEN_MARKERS, Release
 
 # Verdicts the grader reached by comparing with the solution's run (``verdicts.judge``), in words.
@@ -66,9 +73,7 @@ def visible_message(solution_source: str, line: int) -> str | None:
     if statement is None or any(hidden for _, hidden in lines[statement.lineno - 1:statement.end_lineno]):
         return None
     if isinstance(statement, ast.Assert) and statement.msg is not None:
-        if isinstance(statement.msg, ast.Constant) and isinstance(statement.msg.value, str):
-            return statement.msg.value
-        return ast.get_source_segment(source, statement.msg)
+        return message_text(statement.msg) or ast.get_source_segment(source, statement.msg)
     text = ast.get_source_segment(source, statement)
     called = [node.args[0].id for node in ast.walk(statement) if isinstance(node, ast.Call)
               and isinstance(node.func, ast.Name) and node.func.id == "expect_implemented"
@@ -76,6 +81,19 @@ def visible_message(solution_source: str, line: int) -> str | None:
     if called:  # the course's helper: its failure usually means the TODO is still the stub
         text += f" (if {called[0]}() is not written yet: write it in its TODO cell, run that cell, then this test)"
     return text
+
+
+def message_text(node: ast.expr) -> str | None:
+    """An assert message as a student reads it: a string as it is; an f-string's text with each
+    value it would format shown as "…" (the values are the submission's, never shown)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(part.value if isinstance(part, ast.Constant) else "…" for part in node.values)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = message_text(node.left), message_text(node.right)
+        return None if left is None or right is None else left + right
+    return None
 
 
 def _tests_of(release: Release) -> dict[str, tuple[str, float, bool]]:
@@ -89,11 +107,25 @@ def _tests_of(release: Release) -> dict[str, tuple[str, float, bool]]:
     return tests
 
 
-def describe(source: str, status: str, error: str, line: int) -> str:
+def _names_used(source: str) -> set[str]:
+    try:
+        tree = ast.parse(HIDDEN_MARKERS.sub("", source))
+    except SyntaxError:
+        return set()
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+
+
+def describe(source: str, status: str, error: str, line: int, unwritten: frozenset[str] = frozenset()) -> str:
     """One test's outcome in words a student can act on (never hidden code); ``source`` is the test
-    cell as the solution holds it (hidden markers included)."""
+    cell as the solution holds it (hidden markers included); ``unwritten``: the names whose TODO
+    cells the file left as released."""
     if status == "pass":
         return "passed"
+    missing = sorted(_names_used(source) & unwritten)
+    if missing:
+        names = ", ".join(f"`{name}`" for name in missing)
+        return (f"failed because {names} {'is' if len(missing) == 1 else 'are'} not written "
+                "(its TODO cell still raises NotImplementedError): write it, run its cell, then this test")
     if status == "timeout":
         return "ran past the time limit for one cell"
     if status == "notrun":
@@ -109,48 +141,66 @@ def describe(source: str, status: str, error: str, line: int) -> str:
     return f"a hidden check failed ({error})" if hidden else f"failed ({error})"
 
 
-def page(student: str, record: dict, release: Release) -> str:
-    """The HTML feedback page of one student for one graded file (``record``: a per-file CSV row)."""
+PAGE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string("""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
+<style>body{font-family:sans-serif;max-width:60em;margin:2em auto} td,th{padding:.3em .6em;text-align:left}
+tr.pass td:nth-child(3){color:#1a7f37} tr.fail td:nth-child(3){color:#cf222e}</style></head><body>
+<h1>{{ title }}</h1>
+<p>File <code>{{ record.submission }}</code>, graded with partner names
+<b>{{ record.your_name }}</b> and <b>{{ record.your_partner_name }}</b>.</p>
+<p>Autograded points: <b>{{ record.total or "0" }} / {{ record.max_total or "0" }}</b>.
+{% if written %}Written answers: <b>{{ written_points }} / {{ written_max }}</b>{% if graded < written|length %}
+({{ graded }} of {{ written|length }} graded so far){% endif %}.{% else %}Written answers are graded by hand and are not included here yet.{% endif %}</p>
+{% if review %}<p><b>This notebook is marked for review by the instructor.</b></p>{% endif %}
+{% if reasons %}<ul>{% for reason in reasons %}<li>{{ reason }}</li>{% endfor %}</ul>{% endif %}
+<table><tr><th>test</th><th>kind</th><th>points</th><th>result</th></tr>
+{% for row in rows %}<tr class="{{ row.css }}"><td>{{ row.test }}</td><td>{{ row.kind }}</td><td>{{ row.points }}</td><td>{{ row.result }}</td></tr>
+{% endfor %}</table>
+<p>Hidden tests are shown by name and points only.</p>
+{% if written %}<h2>Written answers</h2>
+<table><tr><th>answer</th><th>points</th><th>comment</th></tr>
+{% for answer in written %}<tr><td>{{ answer.grade_id }}</td><td>{% if answer.score is none %}not graded yet{% else %}{{ "%g"|format(answer.score) }}{% endif %} / {{ "%g"|format(answer.max_score) }}</td><td>{{ answer.comment }}</td></tr>
+{% endfor %}</table>{% endif %}
+</body></html>
+""")
+
+
+def page(student: str, record: dict, release: Release, written: list | None = None) -> str:
+    """The HTML feedback page of one student for one graded file (``record``: a per-file CSV row;
+    ``written``: ``gradebook.WrittenGrade`` of each hand-graded answer, when there are any)."""
     tests = _tests_of(release)
+    unwritten = frozenset(record.get("unwritten", "").split())
     rows = []
     for grade_id, status, error, line in parse_tests(record.get("tests", "")):
         source, points, has_hidden = tests.get(grade_id, ("", 0.0, False))
         earned = points if status == "pass" else 0.0
-        rows.append(f"<tr class='{'pass' if status == 'pass' else 'fail'}'><td>{html.escape(grade_id)}</td>"
-                    f"<td>{'visible + hidden' if has_hidden else 'visible'}</td><td>{earned:g} / {points:g}</td>"
-                    f"<td>{html.escape(describe(source, status, error, line))}</td></tr>")
-    reasons = [r for r in record.get("reason", "").split("; ") if r and not r.startswith("FLAGGED")]
-    review = "<p><b>This notebook is marked for review by the instructor.</b></p>" \
-        if record.get("flagged") == "FLAGGED" else ""
-    title = f"{release.assignment}: feedback for {student}"
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}} td,th{{padding:.3em .6em;text-align:left}}
-tr.pass td:nth-child(3){{color:#1a7f37}} tr.fail td:nth-child(3){{color:#cf222e}}</style></head><body>
-<h1>{html.escape(title)}</h1>
-<p>File <code>{html.escape(record.get("submission", ""))}</code>, graded with partner names
-<b>{html.escape(record.get("your_name", ""))}</b> and <b>{html.escape(record.get("your_partner_name", ""))}</b>.</p>
-<p>Autograded points: <b>{html.escape(record.get("total", "0"))} / {html.escape(record.get("max_total", "0"))}</b>.
-Written answers are graded by hand and are not included here.</p>
-{review}{"<ul>" + "".join(f"<li>{html.escape(r)}</li>" for r in reasons) + "</ul>" if reasons else ""}
-<table><tr><th>test</th><th>kind</th><th>points</th><th>result</th></tr>
-{chr(10).join(rows)}
-</table>
-<p>Hidden tests are shown by name and points only.</p>
-</body></html>
-"""
+        rows.append({"css": "pass" if status == "pass" else "fail", "test": grade_id,
+                     "kind": "visible + hidden" if has_hidden else "visible", "points": f"{earned:g} / {points:g}",
+                     "result": describe(source, status, error, line, unwritten)})
+    written = written or []
+    return PAGE.render(
+        title=f"{release.assignment}: feedback for {student}", record=record, rows=rows,
+        reasons=[r for r in record.get("reason", "").split("; ") if r and not r.startswith("FLAGGED")],
+        review=record.get("flagged") == "FLAGGED", written=written,
+        graded=sum(1 for w in written if w.score is not None),
+        written_points=f"{sum(w.score or 0 for w in written):g}", written_max=f"{sum(w.max_score for w in written):g}")
 
 
-def write_feedback(folder: Path, records: list[dict], releases: list[Release]) -> int:
-    """Write every student's page for every notebook they were credited for; returns the count."""
+def write_feedback(folder: Path, credits: Credits, releases: list[Release], written: dict | None = None) -> int:
+    """Write every student's page for every notebook a file counts for them; returns the count.
+    ``written``: ``gradebook.hand_scores``'s answers per (gradebook entry, assignment)."""
     by_assignment = {r.assignment: r for r in releases}
-    written = 0
-    for student, assignment, record in student_choices(records, list(by_assignment)):
-        try:  # one page's failure costs that page only
-            path = folder / folder_name(student) / f"{assignment}.html"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(page(student, record, by_assignment[assignment]), encoding="utf-8")
-        except (OSError, ValueError, UnicodeError, KeyError):
+    count = 0
+    for (sid, assignment), entry in sorted(credits.by_student.items()):
+        if entry.record is None or assignment not in by_assignment:
             continue
-        written += 1
-    return written
+        try:  # one page's failure costs that page only
+            path = folder / sid / f"{assignment}.html"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            text = page(entry.student.name, entry.record, by_assignment[assignment],
+                        (written or {}).get((entry.unit, assignment)))
+            path.write_text(text, encoding="utf-8")
+        except (OSError, ValueError, UnicodeError, KeyError, jinja2.TemplateError):
+            continue
+        count += 1
+    return count

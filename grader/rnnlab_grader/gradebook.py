@@ -5,21 +5,26 @@ Every submission is graded in a sandbox that has no gradebook; its points come f
 verdicts (``verdicts.judge``), recorded in the per-file table. This module copies those results, never a
 file the submission wrote, into the course gradebook:
 
-* one gradebook "student" per pair and notebook: the pair's names made path-safe and joined by
-  ``+`` (``ada_lovelace-1a2b3c4d+grace_hopper-5e6f7a8b``; a student alone keeps one name), so a
-  pair's written answers are graded once; of two copies handed in by one pair, the file whose
-  points count (``reports.student_choices``) is imported;
-* ``autograded/<pair>/<assignment>/<notebook>.ipynb``: the submitted cells as graded (nbgrader
-  metadata restored, course cells and tests as released, outputs dropped), which formgrader shows;
+* one gradebook "student" per confirmed pair and notebook (``credits``: ``<id>+<id>`` of roster or
+  registry ids; a student without a confirmed partner keeps their own id), so a pair's written
+  answers are graded once; its counted file is imported. Entries this grader makes carry
+  ``lms_user_id = "rnnlab:pair"`` and names that formgrader's "Last, First" shows as
+  "Ada Lovelace, Grace Hopper" (or "Ada Lovelace, working alone");
+* ``submitted/<entry>/<assignment>/`` and ``autograded/<entry>/<assignment>/``: the submitted
+  cells as graded (nbgrader metadata restored, course cells and tests as released, outputs
+  dropped), with every markdown and raw cell sanitised (``sanitise``), and the ``timestamp.txt``
+  nbgrader reads (so formgrader counts the submission and its feedback buttons work);
 * each autograded test's ``auto_score``. ``manual_score`` and ``extra_credit`` are never written, so
   hand grades survive grading again (``RESUME=1``) and re-releasing (``generate_assignment --force``
   updates the cells of an assignment with submissions and keeps their grades).
 
-``hand_scores`` reads back, per pair and notebook, the autograded points as formgrader left them
-(a manual override wins) and the hand-graded points, for the final per-student table.
+``hand_scores`` reads back, per entry and notebook, the autograded points as formgrader left them
+(a manual override wins), the hand-graded points so far with how many answers are graded, and
+each written answer's points and comment for the feedback pages.
 """
 from __future__ import annotations
 
+import datetime
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +33,10 @@ import nbformat
 
 from . import repair, submissions
 from .cells import is_course
-from .reports import credited_names, pair_id, parse_tests, student_choices
+from .credits import Credits
+from .identity import GRADER_ENTRY
+from .reports import HandScore, parse_tests
+from .sanitise import sanitise_notebook
 
 
 @dataclass
@@ -49,85 +57,117 @@ def _graded_notebook(path: Path, release: submissions.Release):
         original = solution.get(meta.get("grade_id"))
         if original is not None and is_course(cell):
             cell.source = original.source
+    sanitise_notebook(notebook)
     return notebook
 
 
-def import_results(db_url: str, course_root: Path, submitted: Path, records: list[dict],
+def _display_names(credits: Credits, entry: str) -> tuple[str, str]:
+    """(first_name, last_name) for an entry this grader makes: formgrader shows "last, first"."""
+    names = [credits.people.students[i].name for i in entry.split("+") if i in credits.people.students]
+    if len(names) == 2:
+        return names[1], names[0]
+    return "working alone", names[0] if names else entry
+
+
+def _timestamp(path: Path) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(path.stat().st_mtime, tz=datetime.timezone.utc).replace(tzinfo=None)
+
+
+def import_results(db_url: str, course_root: Path, submitted: Path, credits: Credits,
                    releases: list[submissions.Release]) -> Imported:
-    """Put each pair's counted file of each notebook into the gradebook at ``db_url`` (autograded
-    scores only) and its graded cells under ``course_root/autograded``."""
+    """Put each entry's counted file of each notebook into the gradebook at ``db_url`` (autograded
+    scores only) and its sanitised graded cells under ``course_root/submitted`` and ``autograded``."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    by_assignment = {r.assignment: r for r in releases}
-    chosen: dict[tuple[str, str], dict] = {}
-    for _, assignment, record in student_choices(records, list(by_assignment)):
-        if (pid := pair_id(record)) is not None:
-            chosen.setdefault((pid, assignment), record)
     result = Imported()
     with Gradebook(db_url) as gradebook, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SQLAlchemy's autoflush notes inside nbgrader's add_submission
-        for (pid, assignment), record in sorted(chosen.items()):
-            release = by_assignment[assignment]
-            path = submitted / record["submission"]
-            try:
-                if submissions.sha256(path) != record.get("sha256"):
-                    result.skipped.append(f"{record['submission']}: changed since it was graded; grade it again")
-                    continue
-                notebook = _graded_notebook(path, release)
-            except (OSError, submissions.Unreadable) as error:
-                result.skipped.append(f"{record['submission']}: {type(error).__name__}")
-                continue
-            try:  # one file's failure here costs that file's import only
-                names = [n.strip() for n in credited_names(record)]
-                gradebook.update_or_create_student(pid, first_name=" & ".join(names)[:120], last_name="")
-                gradebook.update_or_create_submission(assignment, pid)
-                missing = []
-                for grade_id, status, _, _ in parse_tests(record.get("tests", "")):
-                    try:
-                        grade = gradebook.find_grade(grade_id, release.name, assignment, pid)
-                    except MissingEntry:  # a gradebook released from other solutions than this grader's
-                        missing.append(grade_id)
+        existing = {s.id for s in gradebook.students}
+        for release in releases:
+            assignment = release.assignment
+            for entry, record in sorted(credits.counted(assignment).items()):
+                path = submitted / record["submission"]
+                try:
+                    if submissions.sha256(path) != record.get("sha256"):
+                        result.skipped.append(f"{record['submission']}: changed since it was graded; grade it again")
                         continue
-                    grade.auto_score = grade.max_score if status == "pass" else 0.0
-                    grade.needs_manual_grade = grade.manual_score is not None  # nbgrader's rule: review an override
-                gradebook.db.commit()
-                if missing:
-                    result.skipped.append(f"{record['submission']}: tests not in the gradebook ({', '.join(missing)}): "
-                                          "run `make release` and grade again")
-                target = course_root / "autograded" / pid / assignment / f"{release.name}.ipynb"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                nbformat.write(notebook, target)
-            except Exception as error:  # noqa: BLE001
-                gradebook.db.rollback()
-                result.skipped.append(f"{record['submission']}: could not be imported ({type(error).__name__})")
-                continue
-            result.submissions += 1
+                    notebook = _graded_notebook(path, release)
+                    stamp = _timestamp(path)
+                except (OSError, submissions.Unreadable) as error:
+                    result.skipped.append(f"{record['submission']}: {type(error).__name__}")
+                    continue
+                try:  # one file's failure here costs that file's import only
+                    if entry not in existing:
+                        first, last = _display_names(credits, entry)
+                        gradebook.update_or_create_student(entry, first_name=first[:120], last_name=last[:120],
+                                                           lms_user_id=GRADER_ENTRY)
+                        existing.add(entry)
+                    gradebook.update_or_create_submission(assignment, entry, timestamp=stamp)
+                    missing = []
+                    for grade_id, status, _, _ in parse_tests(record.get("tests", "")):
+                        try:
+                            grade = gradebook.find_grade(grade_id, release.name, assignment, entry)
+                        except MissingEntry:  # a gradebook released from other solutions than this grader's
+                            missing.append(grade_id)
+                            continue
+                        grade.auto_score = grade.max_score if status == "pass" else 0.0
+                        grade.needs_manual_grade = grade.manual_score is not None  # nbgrader's rule: review an override
+                    gradebook.db.commit()
+                    if missing:
+                        result.skipped.append(f"{record['submission']}: tests not in the gradebook ({', '.join(missing)}): "
+                                              "run `make release` and grade again")
+                    text = stamp.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+                    for stage in ("submitted", "autograded"):
+                        folder = course_root / stage / entry / assignment
+                        folder.mkdir(parents=True, exist_ok=True)
+                        nbformat.write(notebook, folder / f"{release.name}.ipynb")
+                        (folder / "timestamp.txt").write_text(text + "\n")
+                except Exception as error:  # noqa: BLE001
+                    gradebook.db.rollback()
+                    result.skipped.append(f"{record['submission']}: could not be imported ({type(error).__name__})")
+                    continue
+                result.submissions += 1
     return result
 
 
-def hand_scores(db_url: str, records: list[dict], assignments: list[str]) -> dict[tuple[str, str], tuple[float, float | None]]:
-    """``(pair id, assignment) -> (autograded points, hand-graded points or None if not graded yet)``
-    from the gradebook: a test's score is its manual override when formgrader set one."""
+@dataclass(frozen=True)
+class WrittenGrade:
+    """One hand-graded answer as formgrader left it (for the feedback page)."""
+
+    grade_id: str
+    score: float | None
+    max_score: float
+    comment: str
+
+
+def hand_scores(db_url: str, credits: Credits, assignments: list[str]) -> tuple[dict, dict]:
+    """``({(entry, assignment): HandScore}, {(entry, assignment): [WrittenGrade]})`` from the
+    gradebook: a test's score is its manual override when formgrader set one."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    scores = {}
+    scores, written_grades = {}, {}
     with Gradebook(db_url) as gradebook:
-        for record in records:
-            pid, assignment = pair_id(record), record.get("assignment", "")
-            if pid is None or assignment not in assignments or (pid, assignment) in scores:
-                continue
-            try:
-                submission = gradebook.find_submission(assignment, pid)
-            except MissingEntry:
-                continue
-            auto, written, graded = 0.0, 0.0, True
-            for notebook in submission.notebooks:
-                for grade in notebook.grades:
-                    if grade.auto_score is not None:
-                        auto += grade.score
-                    elif grade.manual_score is not None:
-                        written += grade.score
-                    else:
-                        graded = False
-            scores[(pid, assignment)] = (auto, written if graded else None)
-    return scores
+        for assignment in assignments:
+            for entry in credits.counted(assignment):
+                try:
+                    submission = gradebook.find_submission(assignment, entry)
+                except MissingEntry:
+                    continue
+                auto = written = 0.0
+                graded = total = 0
+                cells = []
+                for notebook in submission.notebooks:
+                    comments = {c.name: (c.manual_comment or "") for c in notebook.comments}
+                    for grade in notebook.grades:
+                        if grade.auto_score is not None:
+                            auto += grade.score
+                            continue
+                        total += 1
+                        if grade.manual_score is not None:
+                            graded += 1
+                            written += grade.score
+                        cells.append(WrittenGrade(grade.name, grade.manual_score, grade.max_score,
+                                                  comments.get(grade.name, "")))
+                scores[(entry, assignment)] = HandScore(auto, written, graded, total)
+                written_grades[(entry, assignment)] = cells
+    return scores, written_grades

@@ -25,7 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import cells, prepare, reports, runner, slots, submissions, verdicts
+from . import cells, prepare, repair, reports, runner, slots, submissions, verdicts
+from . import cells as cells_module
 from .sandbox import Limits, Sandbox
 
 RUNNER = Path(runner.__file__).resolve()
@@ -178,6 +179,19 @@ def _reasons_for(cells, verdict: dict, report: verdicts.Report, outcome, crashed
     return reasons
 
 
+def unwritten_answers(cells, release: submissions.Release) -> list[str]:
+    """The names the release's TODO cells ask for whose cell the submission left as released
+    (the stub that raises ``NotImplementedError``), for feedback such as "failed because
+    ``gru_backward`` is not written"."""
+    stubs = {cells_module.grade_id(c): c.source.strip() for c in release.notebook.cells if cells_module.is_answer(c)}
+    names = set()
+    for cell in cells:
+        stub = stubs.get(cell.label)
+        if cell.kind == "student" and stub is not None and cell.source.strip() == stub and "NotImplementedError" in stub:
+            names |= repair.requested_names(stub)
+    return sorted(names)
+
+
 def empty_row(name: str, reason: str = "") -> dict:
     """A row with no points, for a file that could not be graded (yet)."""
     return {"submission": name, "sha256": "", "your_name": "", "your_partner_name": "", "assignment": "",
@@ -212,6 +226,7 @@ def grade_one(path: Path, name: str, releases: list[submissions.Release], refere
         return verdicts.judge(claimed, expected, context)
 
     verdict = {c.index: verdict_of(c) for c in cells}
+    row["unwritten"] = unwritten_answers(cells, release)
     row["failed"] = not report.finished
     row["points"] = float(sum(c.points for c in cells if c.kind == "test"
                               and (r := verdict[c.index]) is not None and r.status == "pass"))

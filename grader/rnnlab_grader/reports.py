@@ -12,13 +12,14 @@ per student (both partners credited), written at the end of a run.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import os
-import re
 import tempfile
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
+
+from .credits import Credits
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 NAME_CHARS, REASON_CHARS = 80, 600
@@ -37,7 +38,7 @@ def safe_text(value: object, limit: int) -> str:
 
 def fields(assignments: list[str]) -> list[str]:
     return ["submission", "sha256", "your_name", "your_partner_name", "assignment", *assignments,
-            "total", "max_total", "flagged", "reason", "tests"]
+            "total", "max_total", "flagged", "reason", "tests", "unwritten"]
 
 
 def test_token(grade_id: str, record, crashed: bool = False) -> str:
@@ -75,6 +76,7 @@ def to_record(row: dict, assignments: list[str]) -> dict:
         "flagged": "FLAGGED" if row.get("flags") else "",
         "reason": safe_text(row["reason"], REASON_CHARS),
         "tests": safe_text(" ".join(row.get("tests", [])), 20_000),
+        "unwritten": safe_text(" ".join(row.get("unwritten", [])), 2_000),
     }
     record.update({a: (f"{row['points']:g}" if a == row["assignment"] else "") for a in assignments})
     return record
@@ -128,106 +130,72 @@ def _write_table(path: Path, fieldnames: list[str], rows: list[dict]) -> None:
         raise
 
 
-STUDENT_FIELDS_HEAD = ["student"]
+STUDENT_FIELDS_HEAD = ["student", "id"]
 STUDENT_FIELDS_TAIL = ["total", "max_total", "flagged", "reason", "files"]
 
 
-def _name_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
+@dataclass(frozen=True)
+class HandScore:
+    """One gradebook entry's points on one assignment as formgrader left them."""
+
+    auto: float                 # autograded points (a manual override wins)
+    written: float              # hand-graded points so far
+    graded: int                 # written answers graded
+    of: int                     # written answers in all
+
+    def written_text(self) -> str:
+        return f"{self.written:g}" if self.of else ""
 
 
-def credited_names(record: dict) -> list[str]:
-    """The students a per-file record credits: its pair names, ``"self"`` and blanks left out."""
-    return [n for n in (record.get("your_name", ""), record.get("your_partner_name", ""))
-            if n.strip() and _name_key(n) != "self"]
-
-
-def folder_name(student: str) -> str:
-    """A path-safe, collision-free folder name for a student's name."""
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", student).strip("_")[:60] or "student"
-    return f"{slug}-{hashlib.sha256(' '.join(student.split()).casefold().encode()).hexdigest()[:8]}"
-
-
-def pair_id(record: dict) -> str | None:
-    """The gradebook student id of a per-file record's pair (None when it names nobody)."""
-    names = sorted({_name_key(n): n for n in credited_names(record)}.values(), key=_name_key)
-    return "+".join(folder_name(n).lower() for n in names) or None
-
-
-def student_choices(records: list[dict], assignments: list[str]) -> list[tuple[str, str, dict]]:
-    """``(student, assignment, record)``: for each named student and assignment, the file whose
-    points count (the highest, as in ``student_rows``; the first of equals in file-name order)."""
-    best: dict[tuple[str, str], tuple[str, dict]] = {}
-    for record in sorted(records, key=lambda r: r.get("submission", "")):
-        if record.get("assignment") not in assignments:
-            continue
-        for name in credited_names(record):
-            key = (_name_key(name), record["assignment"])
-            if key not in best or float(record.get("total") or 0) > float(best[key][1].get("total") or 0):
-                best[key] = (name, record)
-    return [(name, assignment, record) for (_, assignment), (name, record) in sorted(best.items())]
-
-
-def student_rows(records: list[dict], assignments: list[str], max_points: dict[str, float],
-                 hand: dict | None = None, written_max: dict[str, float] | None = None) -> list[dict]:
-    """One row per student from the per-file records: both partners credited (``"self"`` means
-    working alone), a column per assignment and a total. A student found in two *different* pairs
-    for one assignment is flagged and keeps the higher score, never the sum; two partners handing
-    in copies of one notebook is the expected case. A file without names gets a row of its own,
-    flagged, so no points go missing. With ``hand`` (``gradebook.hand_scores``), a notebook's
-    autograded points are the gradebook's (formgrader's overrides win) and ``<assignment>_written``
-    holds its hand-graded points (blank until every written answer is graded); the total adds both,
-    and ``max_total`` adds ``written_max``."""
-    by_student: dict[str, dict] = {}
-    for record in records:
-        assignment = record.get("assignment", "")
-        if assignment not in assignments:
-            continue
-        names = credited_names(record)
-        pair = frozenset(_name_key(n) for n in names)
-        if not names:
-            names = [f"(no names) {record.get('submission', '')}"]
-        for name in names:
-            entry = by_student.setdefault(_name_key(name), {"student": name, "scores": {}, "pairs": {}, "notes": [],
-                                                           "files": [], "flagged": not pair})
-            entry["files"].append(record.get("submission", ""))
-            entry["flagged"] |= record.get("flagged") == "FLAGGED"
-            score = float(record.get("total") or 0)
-            seen = entry["pairs"].setdefault(assignment, {})  # pair -> the file it came from
-            if seen and pair not in seen:
-                entry["flagged"] = True
-                files = ", ".join([*seen.values(), record.get("submission", "")])
-                entry["notes"].append(f"{assignment}: in two different pairs (files {files})")
-            seen.setdefault(pair, record.get("submission", ""))
-            entry["scores"][assignment] = max(score, entry["scores"].get(assignment, 0.0))
-            if record.get("reason"):
-                entry["notes"].append(f"{assignment}: {record['reason']}")
-    counted = {(_name_key(name), a): record for name, a, record in student_choices(records, assignments)}
+def student_rows(credits: Credits, assignments: list[str], max_points: dict[str, float],
+                 hand: dict[tuple[str, str], HandScore] | None = None,
+                 written_max: dict[str, float] | None = None) -> list[dict]:
+    """One row per student (``credits.credit``): a column per assignment with the counted file's
+    points, and a total. With ``hand`` (``gradebook.hand_scores``, keyed by gradebook entry and
+    assignment), a notebook's autograded points are the gradebook's (formgrader's overrides win),
+    ``<assignment>_written`` holds the hand-graded points so far and the reason says "k of n
+    graded" until all are; the total adds both, and ``max_total`` adds ``written_max``. Files
+    nobody can be credited with get a flagged row each, so no points go missing."""
     rows = []
-    for key in sorted(by_student):
-        entry = by_student[key]
-        row = {"student": safe_text(entry["student"], NAME_CHARS)}
-        total = 0.0
+    maximum = sum(max_points.get(a, 0) + (written_max or {}).get(a, 0) for a in assignments)
+    for student in credits.students():
+        row = {"student": safe_text(student.name, NAME_CHARS), "id": safe_text(student.id, 200)}
+        total, notes, files, flagged = 0.0, [], [], False
         for a in assignments:
-            auto, written = entry["scores"].get(a), None
-            pair = pair_id(counted[(key, a)]) if (key, a) in counted else None
-            if hand is not None and (pair, a) in hand:
-                auto, written = hand[(pair, a)]  # formgrader's overrides and hand grades
+            entry = credits.by_student.get((student.id, a))
+            auto = written = None
+            if entry is not None:
+                notes += entry.notes
+                flagged |= entry.flagged
+                if entry.record is not None:
+                    auto = float(entry.record.get("total") or 0)
+                    files.append(entry.record.get("submission", ""))
+                    if hand is not None and (score := hand.get((entry.unit, a))) is not None:
+                        auto = score.auto
+                        written = score.written if score.of else None
+                        if score.of and score.graded < score.of:
+                            notes.append(f"{a}: written answers {score.graded} of {score.of} graded")
             row[a] = "" if auto is None else f"{auto:g}"
             row[f"{a}_written"] = "" if written is None else f"{written:g}"
             total += (auto or 0.0) + (written or 0.0)
-        row.update(total=f"{total:g}",
-                   max_total=f"{sum(max_points.get(a, 0) + (written_max or {}).get(a, 0) for a in assignments):g}",
-                   flagged="FLAGGED" if entry["flagged"] else "",
-                   reason=safe_text("; ".join(dict.fromkeys(entry["notes"])), REASON_CHARS),
-                   files=safe_text(" ".join(sorted(set(entry["files"]))), REASON_CHARS))
+        row.update(total=f"{total:g}", max_total=f"{maximum:g}", flagged="FLAGGED" if flagged else "",
+                   reason=safe_text("; ".join(dict.fromkeys(notes)), REASON_CHARS),
+                   files=safe_text(" ".join(sorted(set(files))), REASON_CHARS))
         rows.append(row)
+    for record, claim in credits.unidentified:
+        a = record.get("assignment", "")
+        rows.append({"student": safe_text(f"(unidentified) {record.get('submission', '')}", NAME_CHARS), "id": "",
+                     a: record.get("total", ""), "total": record.get("total", ""), "max_total": f"{maximum:g}",
+                     "flagged": "FLAGGED",
+                     "reason": safe_text("; ".join(f"{a}: {n}" for n in claim.notes), REASON_CHARS),
+                     "files": safe_text(record.get("submission", ""), REASON_CHARS)})
     return rows
 
 
-def write_student_table(path: Path, records: list[dict], assignments: list[str], max_points: dict[str, float],
-                        hand: dict | None = None, written_max: dict[str, float] | None = None) -> None:
-    """Write ``student_rows`` to ``path`` atomically (the gradebook a spreadsheet or an LMS imports)."""
+def write_student_table(path: Path, credits: Credits, assignments: list[str], max_points: dict[str, float],
+                        hand: dict | None = None, written_max: dict[str, float] | None = None) -> list[dict]:
+    """Write ``student_rows`` to ``path`` atomically and return them (the LMS files are made from them)."""
     columns = [c for a in assignments for c in (a, f"{a}_written")]
-    _write_table(path, [*STUDENT_FIELDS_HEAD, *columns, *STUDENT_FIELDS_TAIL],
-                 student_rows(records, assignments, max_points, hand, written_max))
+    rows = student_rows(credits, assignments, max_points, hand, written_max)
+    _write_table(path, [*STUDENT_FIELDS_HEAD, *columns, *STUDENT_FIELDS_TAIL], rows)
+    return rows

@@ -1,0 +1,123 @@
+"""Which graded file counts for which student: pairs that both sides confirm.
+
+Every graded file is a *claim* (``identity.claim_of``): who handed it in, and whom it names as
+partner. For each assignment:
+
+* a pair is **confirmed** when each partner has a file naming the other, or the roster pairs them;
+* a student's **counted file** is the best-scoring one they handed in or a confirmed partner
+  handed in (the first of equals in file-name order);
+* a **one-sided claim** (naming someone whose files do not name you back) is flagged on the
+  claimant and changes nothing for the student named;
+* a file whose submitter cannot be told (no name, or one that matches nobody on the roster) is
+  credited to nobody and listed as a flagged row of its own, so no points silently go missing.
+
+The gradebook entry of a confirmed pair is ``<id>+<id>`` (sorted roster or registry ids, which
+never contain ``+``); a student without a confirmed partner has their own id.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .identity import Claim, People, Student, claim_of
+
+
+@dataclass
+class Credit:
+    """One student's standing on one assignment."""
+
+    student: Student
+    assignment: str
+    record: dict | None                  # the counted per-file record (None: nothing counts)
+    unit: str                            # the gradebook entry: the pair's id or the student's
+    partners: tuple[str, ...] = ()       # confirmed partners' ids
+    notes: list[str] = field(default_factory=list)
+    flagged: bool = False
+
+
+@dataclass
+class Credits:
+    """Everything ``credit`` decided: per (student id, assignment), and the files nobody is credited with."""
+
+    people: People
+    by_student: dict[tuple[str, str], Credit]
+    unidentified: list[tuple[dict, Claim]]
+    claims: list[tuple[dict, Claim]]
+
+    def students(self) -> list[Student]:
+        """Every student with a row: the whole roster, or everyone who handed in a file."""
+        ids = {sid for sid, _ in self.by_student}
+        if self.people.roster:
+            ids |= set(self.people.students)
+        return sorted((self.people.students[i] for i in ids),
+                      key=lambda s: (s.last_name.casefold(), s.first_name.casefold(), s.id))
+
+    def counted(self, assignment: str) -> dict[str, dict]:
+        """gradebook entry -> the record it holds, for one assignment."""
+        return {c.unit: c.record for (_, a), c in sorted(self.by_student.items())
+                if a == assignment and c.record is not None}
+
+
+def _score(record: dict) -> float:
+    try:
+        return float(record.get("total") or 0)
+    except ValueError:
+        return 0.0
+
+
+def _name(people: People, sid: str) -> str:
+    student = people.students.get(sid)
+    return student.name if student else sid
+
+
+def credit(records: list[dict], assignments: list[str], people: People) -> Credits:
+    """Resolve every record's claim and credit each student (see the module docstring)."""
+    claims = [(r, claim_of(r, people)) for r in sorted(records, key=lambda r: r.get("submission", ""))
+              if r.get("assignment") in assignments]
+    roster_pairs = {frozenset((s.id, s.partner)) for s in people.students.values() if s.partner}
+    result = Credits(people, {}, [(r, c) for r, c in claims if c.submitter is None], claims)
+    for assignment in assignments:
+        mine = [(r, c) for r, c in claims if r["assignment"] == assignment and c.submitter is not None]
+        files: dict[str, list[dict]] = {}
+        named: dict[str, dict[str, str]] = {}  # submitter -> partner claimed -> the file that claims it
+        notes: dict[str, list[str]] = {}
+        for record, claim in mine:
+            files.setdefault(claim.submitter, []).append(record)
+            named.setdefault(claim.submitter, {})
+            if claim.partner is not None:
+                named[claim.submitter].setdefault(claim.partner, record.get("submission", ""))
+            notes.setdefault(claim.submitter, []).extend(f"{assignment}: {n}" for n in claim.notes)
+        involved = set(files) | {sid for pair in roster_pairs for sid in pair if sid in people.students}
+        for sid in sorted(involved):
+            claimed = named.get(sid, {})
+            confirmed = sorted(p for p in (set(claimed) | {q for pair in roster_pairs if sid in pair for q in pair})
+                               if p not in ("self", sid) and
+                               (frozenset((sid, p)) in roster_pairs or sid in named.get(p, {})))
+            student_notes = list(notes.get(sid, []))
+            flagged = bool(student_notes)
+            for partner, submission in sorted(claimed.items()):
+                if partner == "self" or partner in confirmed:
+                    continue
+                flagged = True
+                back = "handed in no file" if partner not in files else "does not name you back"
+                student_notes.append(f"{assignment}: {submission} names {_name(people, partner)} as partner, "
+                                     f"who {back}: not credited to them (confirm the pair, or put it in the roster)")
+            if len(confirmed) > 1:
+                flagged = True
+                student_notes.append(f"{assignment}: confirmed with more than one partner "
+                                     f"({', '.join(_name(people, p) for p in confirmed)})")
+            if len(claimed) > 1:
+                flagged = True
+                student_notes.append(f"{assignment}: your files name different partners")
+            candidates = [*files.get(sid, []), *(r for p in confirmed for r in files.get(p, []))]
+            best = None
+            for record in sorted(candidates, key=lambda r: r.get("submission", "")):
+                if best is None or _score(record) > _score(best):
+                    best = record
+            unit = "+".join(sorted([sid, *confirmed])) if len(confirmed) == 1 else sid
+            if best is not None and best.get("flagged") == "FLAGGED":
+                flagged = True
+            if best is not None and best.get("reason"):
+                student_notes.append(f"{assignment}: {best['reason']}")
+            result.by_student[(sid, assignment)] = Credit(people.students[sid], assignment, best, unit,
+                                                          tuple(confirmed), student_notes, flagged)
+    return result

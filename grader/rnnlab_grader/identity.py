@@ -1,0 +1,298 @@
+"""Who handed in a file, and who their partner is: a roster, typed names matched to it, the
+names LMSs give downloaded files, and ids that cannot collide.
+
+* **The roster** (``--roster roster.csv``; or the students of the course's nbgrader gradebook) names
+  every student: ``id``, ``first_name``, ``last_name``, ``email`` and optionally ``section``,
+  ``canvas_id`` (Canvas's user id, the ``ID`` column of its gradebook), ``sis_user_id``,
+  ``sis_login_id``, ``moodle_id`` (Moodle's "ID number") and ``partner`` (the partner's roster id,
+  for pairs the instructor set). Headers are matched case-blind, with the usual aliases.
+* **Typed names** (``your_name`` and ``your_partner_name`` of the pair cell) are matched to the
+  roster case-, accent- and spacing-blind, first-last or last-first, or by email or login; a small
+  typo is forgiven when exactly one student is that close. A name that matches nobody, or two
+  students equally, is *unmatched*: flagged and listed, never credited to anyone.
+* **File names** written by an LMS identify the submitter, whatever the notebook says: Canvas's
+  ``<login>_<userid>_<submissionid>_<file>`` (``_LATE_`` allowed) by its user id, Moodle's
+  ``<Full Name>_<participant>_assignsubmission_file_`` folder (or file prefix) by the full name.
+* **Ids** are roster ids (checked to be path-safe and unique), or without a roster the typed name
+  itself in an injective, path-safe spelling (``typed.ada-lovelace``): two different names never
+  share a folder, a gradebook entry or a row. Nothing is a hash of what a student typed.
+"""
+from __future__ import annotations
+
+import csv
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROSTER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+TYPED_PREFIX = "typed."
+FUZZY_MIN, FUZZY_MARGIN = 0.85, 0.05
+ALIASES = {
+    "id": ("id", "student_id", "studentid", "student id", "username", "user"),
+    "first_name": ("first_name", "first name", "firstname", "given name", "given_name"),
+    "last_name": ("last_name", "last name", "lastname", "surname", "family name", "family_name"),
+    "email": ("email", "email address", "e-mail", "mail"),
+    "section": ("section",),
+    "canvas_id": ("canvas_id", "canvas id", "lms_user_id", "canvas user id"),
+    "sis_user_id": ("sis_user_id", "sis user id"),
+    "sis_login_id": ("sis_login_id", "sis login id", "login", "login_id"),
+    "moodle_id": ("moodle_id", "id number", "idnumber", "id_number"),
+    "partner": ("partner", "partner_id", "partner id"),
+}
+CANVAS_FILE = re.compile(r"(?P<login>[a-z0-9-]+)_(?:late_)?(?P<user>\d+)_(?P<submission>\d+)_.+", re.I)
+MOODLE_PART = re.compile(r"(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_(?:file|onlinetext)_.*", re.I)
+
+
+class RosterError(ValueError):
+    """The roster file cannot be used; ``str(error)`` says which line and what to fix."""
+
+
+@dataclass(frozen=True)
+class Student:
+    """One student of the roster (or, without one, of the names typed in the pair cells)."""
+
+    id: str
+    first_name: str
+    last_name: str = ""
+    email: str = ""
+    section: str = ""
+    canvas_id: str = ""
+    sis_user_id: str = ""
+    sis_login_id: str = ""
+    moodle_id: str = ""
+    partner: str = ""
+    typed: bool = False  # no roster: the id spells the typed name
+
+    @property
+    def name(self) -> str:
+        """"First Last"."""
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    @property
+    def sortable_name(self) -> str:
+        """"Last, First" (Canvas's Student column)."""
+        return ", ".join(p for p in (self.last_name, self.first_name) if p)
+
+
+def name_key(text: str) -> str:
+    """``text`` as it is compared: accents dropped, case folded, punctuation and spacing ignored."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return " ".join(re.sub(r"[\W_]+", " ", plain).split())
+
+
+def typed_key(text: str) -> str:
+    """A typed name as the no-roster registry keys it: case and spacing ignored, nothing else."""
+    return " ".join(unicodedata.normalize("NFC", text).split()).casefold()
+
+
+def spelled_id(key: str) -> str:
+    """An injective, path-safe spelling of ``key``: ``a-z``, ``0-9`` kept, a space is ``-``, any
+    other character ``_<hex>_``. Two different keys never give the same id."""
+    out = []
+    for ch in key:
+        if "a" <= ch <= "z" or "0" <= ch <= "9":
+            out.append(ch)
+        elif ch == " ":
+            out.append("-")
+        else:
+            out.append(f"_{ord(ch):x}_")
+    return "".join(out)
+
+
+def _column(header: list[str], field_name: str) -> int | None:
+    wanted = ALIASES[field_name]
+    for index, title in enumerate(header):
+        if " ".join(title.replace("\ufeff", "").split()).casefold() in wanted:
+            return index
+    return None
+
+
+def read_roster(path: Path) -> list[Student]:
+    """The students of a roster CSV (columns: see the module docstring). Raises ``RosterError``
+    on a missing column, a bad or repeated id, or a partner who is not on the roster."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise RosterError(f"cannot read the roster {path}: {error}") from None
+    rows = list(csv.reader(text.splitlines()))
+    if not rows:
+        raise RosterError(f"the roster {path} is empty: its first line names the columns "
+                          "(id, first_name, last_name, email, ...)")
+    header, columns = rows[0], {}
+    for field_name in ALIASES:
+        columns[field_name] = _column(header, field_name)
+    for needed in ("id", "first_name", "last_name"):
+        if columns[needed] is None:
+            raise RosterError(f"the roster {path} has no {needed} column (its header: {', '.join(header)})")
+    students: list[Student] = []
+    seen: dict[str, int] = {}
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        values = {f: (row[i].strip() if i is not None and i < len(row) else "") for f, i in columns.items()}
+        if not ROSTER_ID.fullmatch(values["id"]):
+            raise RosterError(f"{path} line {number}: the id {values['id']!r} is not 1-64 letters, digits, "
+                              "'.', '_', '@' or '-' starting with a letter or digit")
+        if values["id"].casefold() in seen:
+            raise RosterError(f"{path} line {number}: the id {values['id']!r} is also on line "
+                              f"{seen[values['id'].casefold()]}")
+        if not (values["first_name"] or values["last_name"]):
+            raise RosterError(f"{path} line {number}: no first or last name")
+        seen[values["id"].casefold()] = number
+        students.append(Student(**values))
+    ids = {s.id for s in students}
+    for student in students:
+        if student.partner and student.partner not in ids:
+            raise RosterError(f"{path}: {student.id}'s partner {student.partner!r} is not a roster id")
+    return students
+
+
+def gradebook_roster(db_url: str) -> list[Student]:
+    """The students an instructor put in the course's nbgrader gradebook (``nbgrader db student
+    add`` or import), leaving out the pair entries this grader writes there."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url) as gradebook:
+        return [Student(s.id, s.first_name or "", s.last_name or "", s.email or "", canvas_id=s.lms_user_id or "")
+                for s in gradebook.students
+                if ROSTER_ID.fullmatch(s.id) and (s.lms_user_id or "") != GRADER_ENTRY]
+
+
+GRADER_ENTRY = "rnnlab:pair"  # the lms_user_id of gradebook entries this grader made (pairs, typed names)
+
+
+@dataclass
+class Match:
+    """A typed name resolved: the student, or None with the reason."""
+
+    student: Student | None
+    problem: str = ""
+
+
+class People:
+    """The roster, or the registry of typed names when there is none (``roster=None``)."""
+
+    def __init__(self, roster: list[Student] | None):
+        self.roster = roster is not None
+        self.students: dict[str, Student] = {s.id: s for s in roster or []}
+        self._by_key: dict[str, list[Student]] = {}
+        self._by_canvas = {s.canvas_id: s for s in roster or [] if s.canvas_id}
+        for student in roster or []:
+            keys = {name_key(f"{student.first_name} {student.last_name}"),
+                    name_key(f"{student.last_name} {student.first_name}"),
+                    name_key(student.id)}
+            for other in (student.email, student.sis_login_id, student.moodle_id):
+                if other:
+                    keys.add(name_key(other))
+                    if "@" in other and len(other.split("@")[0]) >= 3:
+                        keys.add(name_key(other.split("@")[0]))
+            for key in keys - {""}:
+                self._by_key.setdefault(key, []).append(student)
+
+    def match(self, typed: str) -> Match:
+        """The student a typed name means (with a roster: the matching rules above)."""
+        if not typed.strip():
+            return Match(None, "no name written")
+        if not self.roster:
+            key = typed_key(typed)
+            ident = TYPED_PREFIX + spelled_id(key)
+            if len(ident) > 200:
+                return Match(None, "the name is too long to be told apart from others")
+            student = self.students.setdefault(ident, Student(ident, " ".join(typed.split()), typed=True))
+            return Match(student)
+        key = name_key(typed)
+        exact = {s.id: s for s in self._by_key.get(key, [])}
+        if len(exact) == 1:
+            return Match(next(iter(exact.values())))
+        if len(exact) > 1:
+            return Match(None, f"matches {len(exact)} students of the roster ({', '.join(sorted(exact))})")
+        scores: dict[str, float] = {}
+        for candidate, owners in self._by_key.items():
+            ratio = difflib.SequenceMatcher(None, key, candidate, autojunk=False).ratio()
+            for owner in owners:
+                scores[owner.id] = max(scores.get(owner.id, 0.0), ratio)
+        ranked = sorted(scores.items(), key=lambda item: -item[1])
+        if ranked and ranked[0][1] >= FUZZY_MIN and (len(ranked) == 1 or ranked[1][1] < ranked[0][1] - FUZZY_MARGIN):
+            return Match(self.students[ranked[0][0]])
+        if ranked and ranked[0][1] >= FUZZY_MIN:
+            return Match(None, "close to more than one student of the roster")
+        return Match(None, "not on the roster")
+
+    def from_file_name(self, relative: str) -> Match | None:
+        """The submitter an LMS's download names in ``relative`` (a path under the submissions
+        folder), or None when it follows neither layout (or there is no roster)."""
+        if not self.roster:
+            return None
+        parts = Path(relative).parts
+        canvas = CANVAS_FILE.fullmatch(parts[-1])
+        if canvas:
+            student = self._by_canvas.get(canvas["user"])
+            return Match(student, "" if student else f"Canvas user {canvas['user']} is not on the roster")
+        for part in parts:
+            moodle = MOODLE_PART.fullmatch(part)
+            if moodle:
+                exact = {s.id: s for s in self._by_key.get(name_key(moodle["name"]), [])}
+                if len(exact) == 1:
+                    return Match(next(iter(exact.values())))
+                return Match(None, "the Moodle folder's name is " + ("not on the roster" if not exact
+                                                                      else "shared by students of the roster"))
+        return None
+
+
+@dataclass
+class Claim:
+    """What one graded file says about who made it."""
+
+    submitter: str | None          # a student id, or None (unidentified)
+    partner: str | None            # a student id, "self", or None (no partner named or unmatched)
+    notes: list[str] = field(default_factory=list)
+
+
+def claim_of(record: dict, people: People) -> Claim:
+    """Resolve one per-file record: its submitter and the partner it names. When an LMS's file
+    name identifies the submitter, that wins over the typed ``your_name``, and the partner is the
+    other student the pair cell names, in either slot (partners handing in one shared notebook
+    need not swap the names); otherwise the submitter is ``your_name``."""
+    notes = []
+    by_file = people.from_file_name(record.get("submission", ""))
+    typed_self = people.match(record.get("your_name", ""))
+    partner_text = record.get("your_partner_name", "")
+    alone = " ".join(partner_text.split()).casefold() == "self"
+    typed_partner = None if alone else people.match(partner_text)
+    if by_file is not None and by_file.student is not None:
+        submitter = by_file.student.id
+        named = [m.student.id for m in (typed_self, typed_partner) if m is not None and m.student is not None]
+        others = [n for n in dict.fromkeys(named) if n != submitter]
+        if alone:
+            partner = "self"
+            if others:
+                notes.append(f"handed in by {by_file.student.name} with your_name {record.get('your_name', '')!r}: "
+                             "credited to the LMS's submitter, working alone")
+        elif len(others) == 1 and submitter in named:
+            partner = others[0]
+        else:
+            partner = None
+            if submitter not in named:
+                notes.append(f"handed in by {by_file.student.name}, whom the pair cell does not name: credited to "
+                             "the LMS's submitter alone")
+        for match, what in ((typed_self, "your_name"), (typed_partner, "your_partner_name")):
+            if match is not None and match.student is None:
+                notes.append(f"{what} {record.get(what, '')!r}: {match.problem}")
+        return Claim(submitter, partner, notes)
+    if by_file is not None:
+        notes.append(f"file name: {by_file.problem}")
+    submitter = typed_self.student.id if typed_self.student is not None else None
+    if submitter is None:
+        notes.append(f"your_name {record.get('your_name', '')!r}: {typed_self.problem}")
+    partner = "self" if alone else None
+    if typed_partner is not None:
+        if typed_partner.student is None:
+            notes.append(f"your_partner_name {partner_text!r}: {typed_partner.problem}")
+        elif typed_partner.student.id == submitter:
+            notes.append("names the submitter as their own partner")
+        else:
+            partner = typed_partner.student.id
+    return Claim(submitter, partner, notes)

@@ -1,0 +1,71 @@
+"""Student markdown made inert before formgrader (or any page) renders it.
+
+formgrader renders a graded copy's markdown cells as HTML on the instructor's Jupyter origin, so a
+``<script>`` or an ``onerror=`` in a written answer would run as the instructor. Every markdown and
+raw cell of a copy this grader writes goes through ``sanitise_markdown``:
+
+* HTML is cleaned by ``nh3`` (the Rust ``ammonia`` sanitiser) to an allowlist of formatting tags
+  and attributes; scripts, styles, event handlers, ``iframe``/``object``/``svg``/``math`` and
+  forms are removed, text outside tags is escaped;
+* link and image targets written in markdown syntax (``[x](javascript:...)``, ``[x]: ...``) keep
+  only ``http``, ``https``, ``mailto`` or relative URLs, whatever entities, backslashes or
+  spaces hide the scheme; anything else becomes ``#``;
+* line-start ``>`` (a markdown quote, not a tag) is put back after cleaning.
+
+Code cells need none of this: formgrader shows their source as highlighted text. Outputs are
+dropped from graded copies.
+"""
+from __future__ import annotations
+
+import html
+import re
+
+import nh3
+
+TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt", "em",
+        "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "span",
+        "strong", "sub", "summary", "sup", "table", "tbody", "td", "th", "thead", "tr", "u", "ul"}
+ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"},
+              "td": {"align", "colspan", "rowspan"}, "th": {"align", "colspan", "rowspan"}}
+SCHEMES = {"http", "https", "mailto"}
+INLINE_TARGET = re.compile(r"(\]\(\s*)(<[^>\n]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)")
+REFERENCE_TARGET = re.compile(r"^( {0,3}\[[^\]\n]+\]:\s*)(\S+)", re.M)
+QUOTE = re.compile(r"^((?:[ \t]*&gt;)+)", re.M)
+SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
+
+
+def _safe_target(target: str) -> bool:
+    """Whether a markdown link target is an allowed URL once entities, backslashes, angle
+    brackets, whitespace and control characters are taken out (as a browser would read it)."""
+    plain = html.unescape(html.unescape(target))
+    plain = "".join(ch for ch in plain if ch > " " and ch not in "\\<>\x7f").lower()
+    scheme = SCHEME.match(plain)
+    return scheme is None or scheme.group(1) in SCHEMES
+
+
+def _targets(text: str) -> str:
+    def inline(match: re.Match) -> str:
+        return match.group(1) + (match.group(2) if _safe_target(match.group(2)) else "#")
+
+    def reference(match: re.Match) -> str:
+        return match.group(1) + (match.group(2) if _safe_target(match.group(2)) else "#")
+
+    return REFERENCE_TARGET.sub(reference, INLINE_TARGET.sub(inline, text))
+
+
+def sanitise_markdown(text: str) -> str:
+    """``text`` (markdown with any HTML in it) with nothing left that a browser would run."""
+    cleaned = nh3.clean(text, tags=TAGS, attributes=ATTRIBUTES, url_schemes=SCHEMES, link_rel="noopener noreferrer",
+                        strip_comments=True)
+    cleaned = QUOTE.sub(lambda m: m.group(1).replace("&gt;", ">"), cleaned)
+    return _targets(cleaned)
+
+
+def sanitise_notebook(notebook) -> None:
+    """Sanitise every markdown and raw cell of ``notebook`` in place; drop outputs and attachments."""
+    for cell in notebook.cells:
+        if cell.cell_type in ("markdown", "raw"):
+            cell.source = sanitise_markdown(cell.source)
+            cell.pop("attachments", None)
+        elif cell.cell_type == "code":
+            cell.outputs = []

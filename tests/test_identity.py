@@ -1,0 +1,189 @@
+"""Who is credited: a roster, typed names matched to it, LMS file names, ids that cannot collide,
+pairs that both sides confirm, and the grade files Canvas and Moodle import (no sandbox needed)."""
+import csv
+import hashlib
+import itertools
+import re
+
+import pytest
+from rnnlab_grader import credits, identity, lms, reports
+
+ROSTER = """id,first_name,last_name,email,section,canvas_id,sis_user_id,sis_login_id,moodle_id,partner
+s001,Ada,Lovelace,ada.lovelace@uni.edu,A,1001,SIS1,alovelace,M001,s002
+s002,Grace,Hopper,grace.hopper@uni.edu,A,1002,SIS2,ghopper,M002,s001
+s003,José,Núñez,jose.nunez@uni.edu,B,1003,SIS3,jnunez,M003,
+s004,Alan,Turing,alan.turing@uni.edu,B,1004,SIS4,aturing,M004,
+s005,John,Smith,john.smith1@uni.edu,B,,,,,
+s006,John,Smith,john.smith2@uni.edu,B,,,,,
+s007,Mia,Wong,,B,,,,,
+"""
+
+
+@pytest.fixture()
+def roster(tmp_path):
+    path = tmp_path / "roster.csv"
+    path.write_text(ROSTER, encoding="utf-8")
+    return identity.People(identity.read_roster(path))
+
+
+def record(submission, name, partner, total="5", assignment="nb1", **extra):
+    return {"submission": submission, "your_name": name, "your_partner_name": partner, "assignment": assignment,
+            "total": total, "flagged": "", "reason": "", **extra}
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("Ada Lovelace", "s001"), ("ada  LOVELACE ", "s001"), ("Lovelace, Ada", "s001"), ("Lovelace Ada", "s001"),
+    ("Jose Nunez", "s003"), ("josé núñez", "s003"), ("Grace Hoper", "s002"), ("Alan Turnig", "s004"),
+    ("ada.lovelace@uni.edu", "s001"), ("aturing", "s004"), ("s003", "s003"),
+])
+def test_typed_names_match_the_roster(roster, typed, expected):
+    match = roster.match(typed)
+    assert match.student is not None and match.student.id == expected, match.problem
+
+
+@pytest.mark.parametrize("typed, problem", [
+    ("John Smith", "matches 2 students"), ("Nobody Known", "not on the roster"), ("", "no name written"),
+    ("Ada", "not on the roster"),
+])
+def test_unmatched_and_ambiguous_names_are_never_credited(roster, typed, problem):
+    match = roster.match(typed)
+    assert match.student is None and problem in match.problem
+
+
+def test_lms_file_names_identify_the_submitter(roster):
+    canvas = roster.from_file_name("lovelaceada_1001_88812_01_bptt_by_hand.ipynb")
+    late = roster.from_file_name("turingalan_LATE_1004_88813_01_bptt_by_hand-1.ipynb")
+    moodle = roster.from_file_name("Grace Hopper_4411_assignsubmission_file_/01_bptt_by_hand.ipynb")
+    unknown = roster.from_file_name("someone_9999_1_x.ipynb")
+    assert (canvas.student.id, late.student.id, moodle.student.id) == ("s001", "s004", "s002")
+    assert unknown.student is None and "9999" in unknown.problem
+    assert roster.from_file_name("ada.ipynb") is None and identity.People(None).from_file_name(
+        "lovelaceada_1001_88812_x.ipynb") is None
+
+
+def test_the_lms_submitter_wins_over_a_typed_name(roster):
+    """Mallory (Alan's Canvas upload) types Ada's name: credited to Alan, and flagged."""
+    claim = identity.claim_of(record("turingalan_1004_5_nb.ipynb", "Ada Lovelace", "self"), roster)
+    assert claim.submitter == "s004" and "credited to the LMS's submitter" in claim.notes[0]
+
+
+def test_partners_handing_in_one_shared_notebook_confirm_through_the_lms(roster):
+    """Both Canvas uploads hold the same pair cell (Ada first): each submitter is named, so the pair
+    is confirmed; a Canvas upload by someone the pair cell does not name is credited to them alone."""
+    records = [record("lovelaceada_1001_1_nb.ipynb", "Ada Lovelace", "Alan Turing", "4"),
+               record("turingalan_1004_2_nb.ipynb", "Ada Lovelace", "Alan Turing", "4"),
+               record("nunezjose_1003_3_nb.ipynb", "Ada Lovelace", "Alan Turing", "5")]
+    table = credits.credit(records, ["nb1"], roster)
+    assert table.by_student[("s004", "nb1")].partners == ("s001",)
+    jose = table.by_student[("s003", "nb1")]
+    assert jose.partners == () and jose.flagged and "whom the pair cell does not name" in jose.notes[0]
+    assert table.by_student[("s001", "nb1")].record["submission"] == "lovelaceada_1001_1_nb.ipynb"
+
+
+def old_folder_name(student):
+    """The scheme before identities: a slug of the typed name plus 8 hex digits of its hash."""
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", student).strip("_")[:60] or "student"
+    return f"{slug}-{hashlib.sha256(' '.join(student.split()).casefold().encode()).hexdigest()[:8]}"
+
+
+def find_old_collision():
+    """Two different names (the victim's plus punctuation) with one folder in the old scheme:
+    a birthday search over about 2^16 names, as an attacker with a victim's digits does offline."""
+    seen = {}
+    for length in range(1, 9):
+        for tail in itertools.product(".,;:!?'", repeat=length):
+            name = "Ada Lovelace" + "".join(tail)
+            key = old_folder_name(name)
+            if key in seen:
+                return seen[key], name
+            seen[key] = name
+    raise AssertionError("no collision found")
+
+
+def test_a_collision_of_the_old_scheme_gets_two_identities():
+    first, second = find_old_collision()
+    assert first != second and old_folder_name(first) == old_folder_name(second)  # a real collision, before
+    people = identity.People(None)
+    a, b = people.match(first).student, people.match(second).student
+    assert a.id != b.id  # after: two students, two folders, two gradebook entries
+    table = credits.credit([record("a.ipynb", first, "self", "5"), record("b.ipynb", second, "self", "0")],
+                           ["nb1"], people)
+    rows = reports.student_rows(table, ["nb1"], {"nb1": 5})
+    assert sorted(r["nb1"] for r in rows) == ["0", "5"] and len({r["id"] for r in rows}) == 2
+
+
+def test_spelled_ids_are_injective_and_path_safe():
+    keys = ["ada lovelace", "ada-lovelace", "ada_lovelace", "ada_2d_lovelace", "ada lovelace.", "ａｄａ", "李 华"]
+    ids = [identity.spelled_id(k) for k in keys]
+    assert len(set(ids)) == len(ids) and all(re.fullmatch(r"[a-z0-9_-]+", i) for i in ids), ids
+
+
+def test_pairs_count_only_when_both_sides_confirm(roster):
+    records = [
+        record("alan.ipynb", "Alan Turing", "Jose Nunez", "5"),   # José does not name Alan back
+        record("jose.ipynb", "José Núñez", "self", "2"),
+        record("mia.ipynb", "Mia Wong", "Alan Turing", "1"),     # Mia claims Alan as well
+        record("ada.ipynb", "Ada Lovelace", "Grace Hopper", "4"),  # the roster pairs Ada and Grace
+    ]
+    table = credits.credit(records, ["nb1"], roster)
+    rows = {r["id"]: r for r in reports.student_rows(table, ["nb1"], {"nb1": 5})}
+    assert rows["s003"]["nb1"] == "2" and rows["s003"]["flagged"] == ""      # nothing changes for José
+    assert rows["s004"]["nb1"] == "5" and rows["s004"]["flagged"] == "FLAGGED"
+    assert "names José Núñez as partner, who does not name you back" in rows["s004"]["reason"]
+    assert "Mia" not in rows["s004"]["reason"] and rows["s007"]["flagged"] == "FLAGGED"
+    assert rows["s001"]["nb1"] == rows["s002"]["nb1"] == "4"                 # Grace handed nothing: the roster pair
+    assert table.by_student[("s002", "nb1")].unit == "s001+s002"
+    assert rows["s005"]["nb1"] == "" and len(rows) == 7                       # the whole roster has rows
+
+
+def test_a_students_counted_file_is_their_own_or_their_confirmed_partners(roster):
+    records = [record("alan.ipynb", "Alan Turing", "Mia Wong", "3"), record("mia.ipynb", "Mia Wong", "Alan Turing", "5"),
+               record("intruder.ipynb", "José Núñez", "Mia Wong", "5")]
+    table = credits.credit(records, ["nb1"], roster)
+    assert table.by_student[("s004", "nb1")].record["submission"] == "mia.ipynb"
+    assert table.by_student[("s007", "nb1")].partners == ("s004",)
+    assert table.counted("nb1")["s004+s007"]["submission"] == "mia.ipynb"
+
+
+def test_a_roster_error_says_which_line(tmp_path):
+    path = tmp_path / "roster.csv"
+    path.write_text("id,first_name,last_name\ns1,Ada,Lovelace\ns1,Grace,Hopper\n")
+    with pytest.raises(identity.RosterError, match="line 3: the id 's1' is also on line 2"):
+        identity.read_roster(path)
+    path.write_text("id,first_name,last_name\n../etc,Ada,Lovelace\n")
+    with pytest.raises(identity.RosterError, match="line 2"):
+        identity.read_roster(path)
+    path.write_text("name,email\nAda,a@x\n")
+    with pytest.raises(identity.RosterError, match="no id column"):
+        identity.read_roster(path)
+
+
+def test_lms_files_follow_the_importers_layouts(roster, tmp_path):
+    """Canvas: Student ("Last, First"), ID, SIS User ID, SIS Login ID, Section, one column per
+    assignment, and a Points Possible row; Moodle: First name, Last name, ID number, Email address,
+    one column per assignment. Students without an id that LMS knows are left out and listed."""
+    records = [record("ada.ipynb", "Ada Lovelace", "Grace Hopper", "4"),
+               record("grace.ipynb", "Grace Hopper", "Ada Lovelace", "3", assignment="nb2")]
+    table = credits.credit(records, ["nb1", "nb2"], roster)
+    rows = reports.student_rows(table, ["nb1", "nb2"], {"nb1": 5, "nb2": 7})
+    canvas = lms.write_canvas(tmp_path / "canvas.csv", rows, roster, ["nb1", "nb2"], {"nb1": 11, "nb2": 7})
+    moodle = lms.write_moodle(tmp_path / "moodle.csv", rows, roster, ["nb1", "nb2"])
+    lines = list(csv.reader((tmp_path / "canvas.csv").open(newline="")))
+    assert lines[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "nb1", "nb2"]
+    assert lines[1] == ["Points Possible", "", "", "", "", "11", "7"]
+    by_id = {line[1]: line for line in lines[2:]}
+    assert by_id["1001"] == ["Lovelace, Ada", "1001", "SIS1", "alovelace", "A", "4", "3"]
+    assert by_id["1003"][5:] == ["", ""]  # nothing counted: blank, which Canvas leaves unchanged
+    assert canvas.rows == 4 and sorted(canvas.left_out) == ["John Smith", "John Smith", "Mia Wong"]
+    lines = list(csv.reader((tmp_path / "moodle.csv").open(newline="")))
+    assert lines[0] == ["First name", "Last name", "ID number", "Email address", "nb1", "nb2"]
+    assert ["Grace", "Hopper", "M002", "grace.hopper@uni.edu", "4", "3"] in lines
+    assert moodle.left_out == ["Mia Wong"]
+
+
+def test_partial_hand_grades_show_points_so_far(roster):
+    table = credits.credit([record("alan.ipynb", "Alan Turing", "self", "3")], ["nb1"], roster)
+    hand = {("s004", "nb1"): reports.HandScore(auto=3.0, written=2.0, graded=1, of=3)}
+    row = next(r for r in reports.student_rows(table, ["nb1"], {"nb1": 5}, hand, {"nb1": 6}) if r["id"] == "s004")
+    assert (row["nb1"], row["nb1_written"], row["total"], row["max_total"]) == ("3", "2", "5", "11")
+    assert "written answers 1 of 3 graded" in row["reason"]
