@@ -16,7 +16,7 @@ ifneq ($(UNKNOWN_VARIABLES),)
 $(error unknown variable $(UNKNOWN_VARIABLES) (this Makefile reads $(KNOWN_VARIABLES)); see `make help`)
 endif
 
-.PHONY: help install sandbox course release run grade grade-check export test benchmark clean
+.PHONY: help install sandbox browser course release run grade grade-check export test benchmark clean
 
 help:
 	@echo "make course [DATA=<folder>]   set up, release student versions, execute solutions ($(PROFILE) profile) into build/"
@@ -55,6 +55,18 @@ sandbox:
 	    echo "      Grading and its tests need it: sudo apt-get install bubblewrap  (Fedora: sudo dnf install bubblewrap)"; \
 	  fi; }
 
+# The formgrader test drives headless Chromium; as root on Debian/Ubuntu it is installed here,
+# otherwise that one test is skipped with a message.
+browser:
+	@{ command -v chromium > /dev/null && command -v chromedriver > /dev/null; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
+	    echo "installing headless Chromium (the formgrader browser test) with apt-get"; \
+	    { timeout 300 apt-get update -qq > /dev/null && DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq chromium chromium-driver > /dev/null; } \
+	      || echo "NOTE: apt-get could not install chromium; the formgrader browser test will be skipped."; \
+	  else \
+	    echo "NOTE: chromium is not installed: the formgrader browser test will be skipped (sudo apt-get install chromium chromium-driver)."; \
+	  fi; }
+
 course: install release run
 
 release: install
@@ -82,7 +94,7 @@ grade: grade-check build/.released sandbox
 export: release
 	$(PY) scripts/export.py "$(or $(EXPORT),build/student-repo)"
 
-test: install sandbox
+test: install sandbox browser
 	$(PY) -m pytest
 
 benchmark: install sandbox

@@ -9,8 +9,7 @@ pair cell), one of them with a ``<script>`` in a written answer; and a student a
 untouched release. The Canvas file names identify the submitters.
 """
 import csv
-import os
-import re
+import json
 import shutil
 import socket
 import subprocess
@@ -65,6 +64,8 @@ def course(tmp_path_factory):
     for cell in perfect.cells:
         if nbgrader_meta(cell).get("grade_id") == "q1_rnn_decay":
             cell.source += f"\n\n{SCRIPT}\n<img src=x onerror=\"document.title='PWNED'\">"
+    perfect.cells.insert(3, nbformat.v4.new_code_cell(
+        f"print({SCRIPT!r})\ndisplay({{'text/html': {SCRIPT!r}}}, raw=True)"))
     nbformat.write(perfect, folder / f"hoppergrace_1002_502_{solution.name}")
     alone = with_names(nbformat.read(student_version(solution), 4), "Sol Alone", "self")
     nbformat.write(alone, folder / f"alonesol_1003_503_{solution.name}")
@@ -108,7 +109,10 @@ def test_the_pair_is_one_sanitised_counted_entry(course):
         copy = nbformat.read(folder / course["solution"].name, 4)
         markdown = "\n".join(c.source for c in copy.cells if c.cell_type == "markdown")
         assert "<script" not in markdown and "onerror" not in markdown and "Your answer" in markdown
-        assert all(not c.get("outputs") for c in copy.cells if c.cell_type == "code")
+        outputs = [o for c in copy.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+        assert any(o.output_type == "stream" for o in outputs)  # what the sandboxed run printed ...
+        assert any("image/png" in o.get("data", {}) for o in outputs)  # ... and drew
+        assert all(set(o.get("data", {})) <= {"image/png"} for o in outputs)  # never HTML or JavaScript
 
 
 @pytest.mark.slow
@@ -224,6 +228,9 @@ def test_formgrader_in_a_real_browser(course, tmp_path):
         chrome.set_page_load_timeout(120)
         chrome.get(f"{base}/formgrader?token={token}")
         wait = WebDriverWait(chrome, 60)
+        chrome.get(f"{base}/formgrader/api/assignment/{ASSIGNMENT}")  # what formgrader's assignment list counts
+        counted = json.loads(chrome.find_element(By.TAG_NAME, "body").text)
+        assert counted["num_submissions"] == 2, counted
         chrome.get(f"{base}/formgrader/manage_submissions/{ASSIGNMENT}")
         wait.until(EC.presence_of_element_located((By.XPATH, "//*[contains(text(), 'Ada Lovelace, Grace Hopper')]")))
         assert "None, " not in chrome.page_source and ", Ada" not in chrome.page_source

@@ -681,9 +681,9 @@ def test_student_table_credits_confirmed_pairs_and_flags_one_sided_claims():
     people = identity.People(None)
     table = credits.credit(records, ["nb1", "nb2"], people)
     rows = {r["student"]: r for r in reports.student_rows(table, ["nb1", "nb2"], {"nb1": 5, "nb2": 7})}
-    assert set(rows) == {"Ada", "grace", "Alan", "Zed", "(unidentified) anon.ipynb"}
-    assert rows["Ada"]["nb1"] == rows["grace"]["nb1"] == "4"  # the pair's best file counts for both
-    assert rows["grace"]["flagged"] == "" and rows["grace"]["max_total"] == "12"
+    assert set(rows) == {"Ada", "Grace", "Alan", "Zed", "(unidentified) anon.ipynb"}  # as first written
+    assert rows["Ada"]["nb1"] == rows["Grace"]["nb1"] == "4"  # the pair's best file counts for both
+    assert rows["Grace"]["flagged"] == "" and rows["Grace"]["max_total"] == "12"
     assert rows["Ada"]["id"] == "typed.ada" and "test_x failed" in rows["Ada"]["reason"]
     assert rows["Alan"]["nb1"] == "5" and rows["Alan"]["flagged"] == "FLAGGED"   # his own best, never 3 + 5
     assert "alan2.ipynb names Ada as partner, who does not name you back" in rows["Alan"]["reason"]

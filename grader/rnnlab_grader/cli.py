@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Refusing to run untrusted submissions: {error}", file=sys.stderr)
         return 2
     releases = submissions.load_releases(root)
-    grades = reports.GradesFile(args.out, sorted({r.assignment for r in releases}), resume=args.resume)
+    outputs = args.out.with_name(args.out.stem + "-outputs")  # the sandboxed runs' text and figures
+    grades = reports.GradesFile(args.out, sorted({r.assignment for r in releases}), resume=args.resume, outputs=outputs)
     todo = []
     for path in files:
         name = str(path.relative_to(args.submissions))
@@ -144,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         from . import gradebook
 
         url = f"sqlite:///{args.gradebook.resolve()}"
-        imported = gradebook.import_results(url, args.gradebook.resolve().parent, args.submissions, credits, releases)
+        imported = gradebook.import_results(url, args.gradebook.resolve().parent, args.submissions, credits, releases,
+                                            outputs)
         print(f"imported {imported.submissions} pair submissions into {args.gradebook} for formgrader"
               + "".join(f"\n  not imported: {reports.safe_text(s, 200)}" for s in imported.skipped))
         hand, written = gradebook.hand_scores(url, credits, assignments)

@@ -11,8 +11,9 @@ file the submission wrote, into the course gradebook:
   ``lms_user_id = "rnnlab:pair"`` and names that formgrader's "Last, First" shows as
   "Ada Lovelace, Grace Hopper" (or "Ada Lovelace, working alone");
 * ``submitted/<entry>/<assignment>/`` and ``autograded/<entry>/<assignment>/``: the submitted
-  cells as graded (nbgrader metadata restored, course cells and tests as released, outputs
-  dropped), with every markdown and raw cell sanitised (``sanitise``), and the ``timestamp.txt``
+  cells as graded (nbgrader metadata restored, course cells and tests as released, the file's own
+  outputs dropped), with every markdown and raw cell sanitised (``sanitise``), under each code
+  cell what it printed and drew *in the sandboxed run* (text and PNG only), and the ``timestamp.txt``
   nbgrader reads (so formgrader counts the submission and its feedback buttons work);
 * each autograded test's ``auto_score``. ``manual_score`` and ``extra_credit`` are never written, so
   hand grades survive grading again (``RESUME=1``) and re-releasing (``generate_assignment --force``
@@ -24,12 +25,16 @@ each written answer's points and comment for the feedback pages.
 """
 from __future__ import annotations
 
+import base64
 import datetime
+import io
+import json
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+import PIL.Image
 
 from . import repair, submissions
 from .cells import is_course
@@ -73,8 +78,42 @@ def _timestamp(path: Path) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(path.stat().st_mtime, tz=datetime.timezone.utc).replace(tzinfo=None)
 
 
+def _png(data: str) -> str | None:
+    """A base64 PNG the sandboxed run drew, if it is one (signature, size, decodable by Pillow)."""
+    try:
+        raw = base64.b64decode(data, validate=True)
+        if not raw.startswith(b"\x89PNG\r\n\x1a\n"):
+            return None
+        with PIL.Image.open(io.BytesIO(raw)) as image:
+            if image.width * image.height > 4_000_000:
+                return None
+            image.verify()
+        return data
+    except (ValueError, OSError, PIL.Image.DecompressionBombError, SyntaxError):
+        return None
+
+
+def add_outputs(notebook, outputs: dict) -> None:
+    """Put what each code cell printed (stdout text) and drew (PNG) in the sandboxed run under it.
+    Text and PNGs only: nothing a browser would run (no HTML, no JavaScript, no SVG)."""
+    for key, out in outputs.items():
+        if not (isinstance(key, str) and key.isdigit() and isinstance(out, dict)):
+            continue
+        index = int(key)
+        if not 0 <= index < len(notebook.cells) or notebook.cells[index].cell_type != "code":
+            continue
+        cell_outputs = []
+        text = out.get("text")
+        if isinstance(text, str) and text:
+            cell_outputs.append(nbformat.v4.new_output("stream", name="stdout", text=text[:20_000]))
+        for data in (out.get("png") or [])[:4]:
+            if isinstance(data, str) and (png := _png(data)) is not None:
+                cell_outputs.append(nbformat.v4.new_output("display_data", data={"image/png": png}))
+        notebook.cells[index].outputs = cell_outputs
+
+
 def import_results(db_url: str, course_root: Path, submitted: Path, credits: Credits,
-                   releases: list[submissions.Release]) -> Imported:
+                   releases: list[submissions.Release], outputs: Path | None = None) -> Imported:
     """Put each entry's counted file of each notebook into the gradebook at ``db_url`` (autograded
     scores only) and its sanitised graded cells under ``course_root/submitted`` and ``autograded``."""
     from nbgrader.api import Gradebook, MissingEntry
@@ -93,7 +132,10 @@ def import_results(db_url: str, course_root: Path, submitted: Path, credits: Cre
                         continue
                     notebook = _graded_notebook(path, release)
                     stamp = _timestamp(path)
-                except (OSError, submissions.Unreadable) as error:
+                    saved = outputs / f"{record.get('sha256')}.json" if outputs is not None else None
+                    if saved is not None and saved.is_file() and saved.stat().st_size < 8 * 2**20:
+                        add_outputs(notebook, json.loads(saved.read_text(encoding="utf-8")))
+                except (OSError, ValueError, submissions.Unreadable) as error:
                     result.skipped.append(f"{record['submission']}: {type(error).__name__}")
                     continue
                 try:  # one file's failure here costs that file's import only

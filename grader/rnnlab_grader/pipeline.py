@@ -78,7 +78,7 @@ def runner_env(threads: int | None = None) -> dict[str, str]:
 
 
 def run_with_restarts(cells: list[submissions.PlannedCell], imports, sandbox: Sandbox, threads: int | None = None,
-                      seed: int = 0):
+                      seed: int = 0, outputs: bool = False):
     """Run the plan in a fresh sandbox; when the process dies in a cell (an exit call, a crash, a
     kill by a limit), run it again from the start without that cell, at most ``MAX_RUNS`` times
     within the one wall limit, so a crash costs that cell and not the tests after it.
@@ -92,7 +92,8 @@ def run_with_restarts(cells: list[submissions.PlannedCell], imports, sandbox: Sa
         payload = {"cells": [{"index": c.index, "kind": c.kind, "source": c.source, "defines": c.defines}
                              for c in todo],
                    "cell_timeout": sandbox.limits.cell_s, "trusted_imports": imports, "seed": seed,
-                   "preimport": sorted({module for _, module, _ in imports}), "debug": bool(os.environ.get(DEBUG))}
+                   "preimport": sorted({module for _, module, _ in imports}), "debug": bool(os.environ.get(DEBUG)),
+                   "outputs": outputs}
         outcome = box.run([sys.executable, "-I", str(RUNNER)], runner_env(threads), stdin=json.dumps(payload).encode())
         report = verdicts.parse(outcome.report)
         flags |= report.flags
@@ -214,7 +215,8 @@ def grade_one(path: Path, name: str, releases: list[submissions.Release], refere
     cells = prepared.cells
     context = verdicts.Context(prepared.definitions, (prepared.your_name, prepared.your_partner_name))
     reference = references[release.assignment]
-    report, outcome, crashed = run_with_restarts(cells, prepared.imports, sandbox, threads, reference.seed)
+    report, outcome, crashed = run_with_restarts(cells, prepared.imports, sandbox, threads, reference.seed, outputs=True)
+    row["outputs"] = report.outputs  # what the cells printed and drew, for the instructor's graded copy only
 
     def verdict_of(cell):
         claimed = report.outcome(cell.index)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import tempfile
 import unicodedata
@@ -85,8 +86,8 @@ def to_record(row: dict, assignments: list[str]) -> dict:
 class GradesFile:
     """The CSV at ``path``; ``add`` appends a row and rewrites the file atomically."""
 
-    def __init__(self, path: Path, assignments: list[str], resume: bool = False):
-        self.path, self.assignments = path, assignments
+    def __init__(self, path: Path, assignments: list[str], resume: bool = False, outputs: Path | None = None):
+        self.path, self.assignments, self.outputs = path, assignments, outputs
         self.records: list[dict] = []
         if resume and path.exists():
             with path.open(newline="") as handle:
@@ -98,7 +99,13 @@ class GradesFile:
         return any(r.get("submission") == key and r.get("sha256") == sha256 for r in self.records)
 
     def add(self, row: dict) -> None:
+        """Append a row; with ``outputs`` (a folder), what its cells printed and drew goes to
+        ``<outputs>/<sha256>.json`` for the graded copy formgrader shows."""
         self.records.append(to_record(row, self.assignments))
+        if self.outputs is not None and row.get("outputs") and row.get("sha256"):
+            self.outputs.mkdir(parents=True, exist_ok=True)
+            data = json.dumps({str(index): out for index, out in row["outputs"].items()})
+            (self.outputs / f"{row['sha256']}.json").write_text(data, encoding="utf-8")
         self.write()
 
     def sort(self) -> None:
@@ -184,8 +191,9 @@ def student_rows(credits: Credits, assignments: list[str], max_points: dict[str,
         rows.append(row)
     for record, claim in credits.unidentified:
         a = record.get("assignment", "")
+        blank = {column: "" for b in assignments for column in (b, f"{b}_written")}
         rows.append({"student": safe_text(f"(unidentified) {record.get('submission', '')}", NAME_CHARS), "id": "",
-                     a: record.get("total", ""), "total": record.get("total", ""), "max_total": f"{maximum:g}",
+                     **blank, a: record.get("total", ""), "total": record.get("total", ""), "max_total": f"{maximum:g}",
                      "flagged": "FLAGGED",
                      "reason": safe_text("; ".join(f"{a}: {n}" for n in claim.notes), REASON_CHARS),
                      "files": safe_text(record.get("submission", ""), REASON_CHARS)})

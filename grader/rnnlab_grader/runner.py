@@ -24,8 +24,11 @@ What it still does for honest students (and as hints for a person, never as the 
 * An audit hook refuses the common routes to this process's memory (``gc`` walks,
   ``sys._current_frames``, tracing, ``ctypes``, ``/proc/*/mem``) and flags subprocesses, signals,
   sockets. A submission can suppress any of these flags: they are hints only.
-* Report lines are JSON, one per cell (``{"t": "cell", ...}``), per flag and at the end; printed
-  text and files are never read.
+* Report lines are JSON, one per cell (``{"t": "cell", ...}``), per flag and at the end. With
+  ``"outputs"`` in the plan, what each answer or course cell printed and the figures it left open
+  are reported too (``{"t": "output", ...}``: bounded text and PNGs, closed after each cell as
+  Jupyter's inline backend does), for the instructor's graded copy only: they never reach a
+  verdict. Files the notebook writes are never read.
 """
 from __future__ import annotations
 
@@ -43,6 +46,7 @@ DENIED_EVENTS = frozenset({"gc.get_objects", "gc.get_referrers", "gc.get_referen
 FLAGGED_EVENTS = frozenset({"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
                   "os.kill", "os.killpg", "signal.pthread_kill", "sqlite3.connect", "socket.connect", "socket.bind",
                   "sys.addaudithook", "resource.setrlimit", "resource.prlimit", "pty.spawn", "os.symlink", "os.link"})
+OUTPUT_CHARS, OUTPUT_FIGURES, OUTPUT_PNG_BYTES, OUTPUT_DPI = 20_000, 4, 1_000_000, 60
 REFERENCE_PACKAGE = "rnnlab_reference"  # instructor-only; tests get it from the plan (see main)
 TRANSIENT_BUILTINS = frozenset({"_", "__", "___", "exit", "quit", "get_ipython", "display"})
 ERROR_NAME = None  # compiled in main()
@@ -320,6 +324,43 @@ def main() -> int:  # noqa: C901 - one linear story
         while data:
             data = data[write(report_fd, data):]
 
+    want_outputs = bool(plan.get("outputs"))
+    import base64
+    import io
+
+    class PrintedText(io.TextIOBase):
+        """sys.stdout during an answer or course cell: keeps the first OUTPUT_CHARS characters."""
+
+        def __init__(self):
+            self.parts, self.size = [], 0
+
+        def writable(self):
+            return True
+
+        def write(self, text):
+            if type(text) is str and self.size < OUTPUT_CHARS:
+                self.parts.append(text[: OUTPUT_CHARS - self.size])
+                self.size += len(self.parts[-1])
+            return len(text) if type(text) is str else 0
+
+    def open_figures(type_of=type, bytes_type=bytes) -> list[str]:
+        """PNGs of the figures a cell left open (at most OUTPUT_FIGURES), which are then closed."""
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is None:
+            return []
+        pngs = []
+        try:
+            for number in list(pyplot.get_fignums())[:OUTPUT_FIGURES]:
+                buffer = io.BytesIO()
+                pyplot.figure(number).savefig(buffer, format="png", dpi=OUTPUT_DPI)
+                data = buffer.getvalue()
+                if type_of(data) is bytes_type and len(data) <= OUTPUT_PNG_BYTES:
+                    pngs.append(base64.b64encode(data).decode("ascii"))
+            pyplot.close("all")
+        except Exception:  # noqa: BLE001 - a figure that cannot be drawn is left out
+            pass
+        return pngs
+
     def report_flags(sent=set()) -> None:  # noqa: B006 - remembers what was already reported
         for token in sorted(flags - sent):
             emit({"t": "flag", "name": token if token_ok(token) else "unnamed"})
@@ -420,6 +461,9 @@ def main() -> int:  # noqa: C901 - one linear story
         status, error, line = "pass", "-", 0
         recording["entries"] = None
         started = monotonic()
+        printed = PrintedText() if want_outputs and kind != "test" else None
+        if printed is not None:
+            sys.stdout = printed
         try:
             setitimer(timer, cell_s)
             if kind == "student":
@@ -453,6 +497,12 @@ def main() -> int:  # noqa: C901 - one linear story
         finally:
             setitimer(timer, 0)
         guard()  # before any of this runner's own code runs again, and before the next test
+        if printed is not None:
+            parts = printed.parts if type_of(printed.parts) is list else []
+            text = "".join(p for p in parts if type_of(p) is str)[:OUTPUT_CHARS]
+            figures = open_figures()
+            if text or figures:
+                emit({"t": "output", "index": index, "text": text, "png": figures})
         for name in step.get("defines", ()):  # functions, classes and imports of the course's own cells
             if name in namespace:
                 course_names[name] = namespace[name]

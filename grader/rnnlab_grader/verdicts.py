@@ -27,6 +27,7 @@ import numpy as np
 from rnnlab.checks import pair_problem
 
 from . import source_checks
+from .runner import OUTPUT_CHARS, OUTPUT_FIGURES, OUTPUT_PNG_BYTES
 
 TOKEN = re.compile(r"[A-Za-z0-9_.:\[\]+-]{1,80}")
 ERROR = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,60}")
@@ -35,6 +36,7 @@ CONSEQUENTIAL_ERRORS = {"NotImplementedError", "NameError"}
 MAX_LINE_BYTES = 32 * 2**20
 MAX_DEPTH = 10
 MAX_NUMBERS = 4_000_000      # recorded numbers in one report
+OUTPUT_PNG_CHARS = 4 * (OUTPUT_PNG_BYTES // 3 + 1)  # base64 of the runner's largest PNG
 MAX_ENTRIES = 2000           # recorded entries in one test cell
 LOW_PRECISION = ("float32", "float16", "bfloat16", "half")
 
@@ -79,6 +81,7 @@ class Report:
     flags: set[str] = field(default_factory=set)
     finished: bool = False
     malformed_lines: int = 0
+    outputs: dict[int, dict] = field(default_factory=dict)  # index -> {"text": str, "png": [base64]}, display only
 
     def outcome(self, index: int) -> CellRecord | None:
         """The cell's one record; None if it never reported; a fail when it reported twice."""
@@ -167,6 +170,13 @@ def parse(report: bytes) -> Report:
                 record = CellRecord(status, error if ERROR.fullmatch(error) else "Error",
                                     line if 0 <= line < 100_000 else 0, entries)
                 result.cells.setdefault(index, []).append(record)
+            elif kind == "output":
+                index, text, pngs = message.get("index"), message.get("text", ""), message.get("png", [])
+                if type(index) is not int or type(text) is not str or type(pngs) is not list \
+                        or len(text) > OUTPUT_CHARS or len(pngs) > OUTPUT_FIGURES \
+                        or not all(type(p) is str and len(p) <= OUTPUT_PNG_CHARS for p in pngs):
+                    raise Malformed("output")
+                result.outputs[index] = {"text": text, "png": pngs}
             elif kind == "flag":
                 name = message.get("name")
                 result.flags.add(name if type(name) is str and TOKEN.fullmatch(name) else "unnamed")
