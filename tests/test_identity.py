@@ -187,3 +187,33 @@ def test_partial_hand_grades_show_points_so_far(roster):
     row = next(r for r in reports.student_rows(table, ["nb1"], {"nb1": 5}, hand, {"nb1": 6}) if r["id"] == "s004")
     assert (row["nb1"], row["nb1_written"], row["total"], row["max_total"]) == ("3", "2", "5", "11")
     assert "written answers 1 of 3 graded" in row["reason"]
+
+
+def test_the_gradebooks_students_are_the_roster_without_the_entries_the_grader_made(tmp_path, monkeypatch):
+    import os
+    import sys
+
+    from nbgrader.api import Gradebook
+
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])  # nbgrader runs alembic
+
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url) as gradebook:
+        gradebook.add_student("s001", first_name="Ada", last_name="Lovelace", email="ada@uni.edu")
+        gradebook.add_student("s001+s002", first_name="Grace Hopper", last_name="Ada Lovelace",
+                              lms_user_id=identity.GRADER_ENTRY)
+        gradebook.add_student("typed.sol", first_name="working alone", last_name="Sol",
+                              lms_user_id=identity.GRADER_ENTRY)
+    students = identity.gradebook_roster(url)
+    assert [(s.id, s.name, s.email) for s in students] == [("s001", "Ada Lovelace", "ada@uni.edu")]
+
+
+def test_feedback_shows_an_fstring_message_as_text():
+    import ast
+
+    from rnnlab_grader.feedback import message_text, visible_message
+
+    node = ast.parse('f"expected shape {want}, got {out.shape}" + " (see the TODO)"', mode="eval").body
+    assert message_text(node) == "expected shape …, got … (see the TODO)"
+    source = 'out = f(1)\nassert out.shape == (3,), f"f(1) has shape {out.shape}, expected (3,)"\n'
+    assert visible_message(source, 2) == "f(1) has shape …, expected (3,)"

@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
                              "typed names are used as they are")
     parser.add_argument("--canvas", type=Path, default=None, help="write a Canvas gradebook-import CSV here (needs a roster)")
     parser.add_argument("--moodle", type=Path, default=None, help="write a Moodle grade-import CSV here (needs a roster)")
+    parser.add_argument("--similarity", type=Path, default=None,
+                        help="write the page of answers similar between different pairs here (a flag, never points)")
     parser.add_argument("--wall", type=float, default=Limits.wall_s, help="seconds per submission")
     parser.add_argument("--cell-timeout", type=float, default=Limits.cell_s, help="seconds per cell")
     parser.add_argument("--memory-gib", type=float, default=Limits.memory_gib)
@@ -140,6 +142,15 @@ def main(argv: list[str] | None = None) -> int:
         more = len(credits.unidentified) - 10
         print(f"credited to nobody, {len(credits.unidentified)} files (no name, or one the roster does not know; "
               f"each has a flagged row with the reason): {shown}" + (f" and {more} more" if more > 0 else ""))
+    if args.similarity:
+        from . import similarity
+
+        found = similarity.find(grades.records, args.submissions, releases, credits)
+        similarity.mark_records(grades.records, found)
+        grades.write()
+        similarity.write_page(args.similarity, found)
+        print(f"wrote {args.similarity}: {len(found.matches)} pairs of files from different pairs score "
+              f"{similarity.THRESHOLD:g} or more ({found.files} files compared)")
     hand = written_max = written = None
     if args.gradebook:
         from . import gradebook

@@ -39,7 +39,7 @@ def safe_text(value: object, limit: int) -> str:
 
 def fields(assignments: list[str]) -> list[str]:
     return ["submission", "sha256", "your_name", "your_partner_name", "assignment", *assignments,
-            "total", "max_total", "flagged", "reason", "tests", "unwritten"]
+            "total", "max_total", "flagged", "reason", "tests", "unwritten", "similar_to"]
 
 
 def test_token(grade_id: str, record, crashed: bool = False) -> str:
@@ -165,9 +165,15 @@ def student_rows(credits: Credits, assignments: list[str], max_points: dict[str,
     nobody can be credited with get a flagged row each, so no points go missing."""
     rows = []
     maximum = sum(max_points.get(a, 0) + (written_max or {}).get(a, 0) for a in assignments)
+    similar: dict[str, list[str]] = {}
+    for record, claim in credits.claims:  # similarity.mark_records: a flag for a person, points unchanged
+        if record.get("similar_to") and claim.submitter:
+            similar.setdefault(claim.submitter, []).append(
+                f"{record.get('assignment')}: {record.get('submission')} is similar to {record['similar_to']} "
+                "(see the similarity report)")
     for student in credits.students():
         row = {"student": safe_text(student.name, NAME_CHARS), "id": safe_text(student.id, 200)}
-        total, notes, files, flagged = 0.0, [], [], False
+        total, notes, files, flagged = 0.0, list(similar.get(student.id, [])), [], student.id in similar
         for a in assignments:
             entry = credits.by_student.get((student.id, a))
             auto = written = None

@@ -1,0 +1,105 @@
+"""The similarity report between pairs (``rnnlab_grader.similarity``) on the real notebooks: a
+disguised copy is reported against its source, independent correct answers in other styles and
+partner copies are not, and the page shows a student's ``<script>`` as text. No sandbox: the
+report reads the submitted files and the per-file records."""
+import nbformat
+import pytest
+from disguise import disguise
+from fair_variants import VARIANTS
+from notebook_tools import ROOT
+from rnnlab_grader import credits, identity, similarity, submissions
+from test_fair_scores import submission
+
+ASSIGNMENT = "01_bptt_by_hand"
+
+
+@pytest.fixture(scope="module")
+def releases():
+    return submissions.load_releases(ROOT)
+
+
+def _disguised(assignment, releases, style=None, seed=0):
+    release = next(r for r in releases if r.assignment == assignment)
+    keep = submissions.answer_names(release) | {"softmax_cross_entropy"}
+    sources = {g: v[style] for g, v in VARIANTS[assignment].items()} if style is not None else None
+    notebook = submission(assignment, sources or {})
+    for cell in notebook.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in similarity.compared_cells(release).cells:
+            cell.source = disguise(cell.source, keep, seed)
+    return notebook
+
+
+def _grade(folder, notebooks, assignment):
+    records = []
+    for name, (notebook, me, partner) in notebooks.items():
+        path = folder / f"{name}.ipynb"
+        nbformat.write(notebook, path)
+        records.append({"submission": path.name, "sha256": submissions.sha256(path), "your_name": me,
+                        "your_partner_name": partner, "assignment": assignment, "total": "5", "reason": ""})
+    return records
+
+
+def test_copies_are_reported_and_independent_answers_and_partners_are_not(tmp_path, releases):
+    styles = VARIANTS[ASSIGNMENT]
+    notebooks = {
+        "solution-pair": (submission(ASSIGNMENT, {}), "Ada Lovelace", "Grace Hopper"),
+        "partner-copy": (submission(ASSIGNMENT, {}), "Grace Hopper", "Ada Lovelace"),       # the same pair
+        "style0": (submission(ASSIGNMENT, {g: v[0] for g, v in styles.items()}), "Alan Turing", "self"),
+        "style1": (submission(ASSIGNMENT, {g: v[1] for g, v in styles.items()}), "Mia Wong", "Sol Alone"),
+        "disguised-copy": (_disguised(ASSIGNMENT, releases, style=0, seed=3), "Eve Copier", "self"),
+    }
+    script = "<script>document.title='PWNED'</script>"
+    notebooks["disguised-copy"][0].cells.append(nbformat.v4.new_code_cell(f"x = 1  # {script}"))
+    for cell in notebooks["disguised-copy"][0].cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "clip_by_global_norm":
+            cell.source += f"\n# {script}\nprint({script!r})\n"
+    records = _grade(tmp_path, notebooks, ASSIGNMENT)
+    people = identity.People(None)
+    table = credits.credit(records, [ASSIGNMENT], people)
+    found = similarity.find(records, tmp_path, releases, table)
+    pairs = {frozenset(m.files): m.score for m in found.matches}
+    assert pairs.keys() == {frozenset({"style0.ipynb", "disguised-copy.ipynb"})}, pairs
+    assert pairs[frozenset({"style0.ipynb", "disguised-copy.ipynb"})] >= 0.9
+    page = tmp_path / "similarity.html"
+    similarity.write_page(page, found)
+    text = page.read_text()
+    assert "<script>document" not in text and "&lt;script&gt;" in text and "<mark>" in text
+    similarity.mark_records(records, found)
+    marked = {r["submission"]: r["similar_to"] for r in records}
+    assert marked["style0.ipynb"].startswith("disguised-copy.ipynb (") and marked["style1.ipynb"] == ""
+    from rnnlab_grader import reports
+
+    rows = {r["student"]: r for r in reports.student_rows(table, [ASSIGNMENT], {ASSIGNMENT: 19})}
+    assert rows["Eve Copier"]["flagged"] == "FLAGGED" and "similarity report" in rows["Eve Copier"]["reason"]
+    assert rows["Eve Copier"][ASSIGNMENT] == "5" and rows["Ada Lovelace"]["flagged"] == ""  # points unchanged
+
+
+@pytest.mark.parametrize("assignment", sorted(VARIANTS))
+def test_scores_separate_disguised_copies_from_independent_answers(assignment, releases):
+    """Normalised documents of the solution and two independent styles score below the threshold
+    against each other; disguised copies of each score far above it."""
+    import io
+    import itertools
+
+    from copydetect import CodeFingerprint, compare_files
+    from rnnlab_grader.cells import grade_id, is_answer
+
+    release = next(r for r in releases if r.assignment == assignment)
+    compared = similarity.compared_cells(release)
+    keep = submissions.answer_names(release) | {"softmax_cross_entropy"}
+    solution = {grade_id(c): submissions.HIDDEN_MARKERS.sub("", c.source) for c in release.solution.cells
+                if is_answer(c) and c.cell_type == "code"}
+    styles = [solution, *({g: v[k] for g, v in VARIANTS[assignment].items()} for k in range(2))]
+
+    def fingerprint(sources):
+        text = "\n\n".join(similarity.normalise(sources[g]) for g in compared.cells if g in sources)
+        return CodeFingerprint("a.py", similarity.NOISE_T, similarity.GUARANTEE_T - similarity.NOISE_T + 1,
+                               boilerplate=compared.boilerplate, fp=io.StringIO(text))
+
+    prints = [fingerprint(s) for s in styles]
+    for a, b in itertools.combinations(prints, 2):
+        assert max(compare_files(a, b)[1]) < similarity.THRESHOLD - 0.1
+    for sources, original in zip(styles, prints):
+        copy = fingerprint({g: disguise(s, keep, 7) for g, s in sources.items() if g in compared.cells})
+        assert max(compare_files(original, copy)[1]) > similarity.THRESHOLD + 0.3
