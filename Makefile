@@ -102,6 +102,7 @@ benchmark: install sandbox
 	$(PY) benchmarks/bench_notebooks.py $(if $(DATA),--data "$(DATA)")
 	$(PY) benchmarks/bench_grading.py
 	$(PY) benchmarks/bench_grading_jobs.py
+	$(PY) benchmarks/bench_similarity.py
 
 clean:
 	rm -rf build outputs .pytest_cache

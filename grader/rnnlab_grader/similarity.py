@@ -41,7 +41,9 @@ from .identity import People, claim_of
 THRESHOLD = 0.6
 MIN_ANSWER_TOKENS = 40
 MIN_SHARED_FINGERPRINTS = 8
-NOISE_T, GUARANTEE_T = 25, 30
+COMMON_MIN = 60
+DETAILED = 100  # matches shown side by side on the page (all are listed in its table)
+NOISE_T, GUARANTEE_T = 25, 25  # copydetect's defaults: every k-gram kept (window 1), so scores do not depend on Python's hash seed
 
 
 class _Shape(ast.NodeTransformer):
@@ -236,6 +238,7 @@ def find(records: list[dict], submitted: Path, releases: list[submissions.Releas
     from copydetect.utils import highlight_overlap
 
     report = Report()
+    regions: dict[int, tuple] = {}
     by_assignment = {r.assignment: r for r in releases}
     for assignment, release in by_assignment.items():
         compared = report.compared[assignment] = compared_cells(release)
@@ -266,8 +269,9 @@ def find(records: list[dict], submitted: Path, releases: list[submissions.Releas
             for h in fingerprint.hashes:
                 index.setdefault(int(h), []).append(name)
         shared: dict[tuple[str, str], int] = {}
+        common = max(COMMON_MIN, len(prints) // 2)
         for holders in index.values():
-            if len(holders) > 60:  # a line nearly everyone wrote: no evidence of copying
+            if len(holders) > common:  # what half the class wrote is the course's idiom, not a copy
                 continue
             for i, a in enumerate(holders):
                 for b in holders[i + 1:]:
@@ -281,12 +285,14 @@ def find(records: list[dict], submitted: Path, releases: list[submissions.Releas
             score = float(max(shares))
             if score < threshold:
                 continue
-            highlighted = tuple(markupsafe.Markup(highlight_overlap(fp.raw_code, s, "<mark>", "</mark>", truncate=8,
-                                                                    escape_html=True)[0])
-                                for fp, s in ((prints[a], slices[0]), (prints[b], slices[1])))
-            report.matches.append(Match(assignment, (a, b), (names[a], names[b]), score,
-                                        (float(shares[0]), float(shares[1])), highlighted))
+            match = Match(assignment, (a, b), (names[a], names[b]), score, (float(shares[0]), float(shares[1])))
+            regions[id(match)] = ((prints[a].raw_code, slices[0]), (prints[b].raw_code, slices[1]))
+            report.matches.append(match)
     report.matches.sort(key=lambda m: (-m.score, m.assignment, m.files))
+    for match in report.matches[:DETAILED]:  # the matching regions, escaped, for the page
+        match.highlighted = tuple(markupsafe.Markup(highlight_overlap(code, spans, "<mark>", "</mark>", truncate=8,
+                                                                      escape_html=True)[0])
+                                  for code, spans in regions[id(match)])
     return report
 
 
@@ -305,7 +311,8 @@ left out as too short to tell copying from agreement: {{ c.left_out|join(", ") o
 {% for m in report.matches %}<tr><td>{{ m.assignment }}</td><td><a href="#m{{ loop.index }}">{{ "%.2f"|format(m.score) }}</a></td>
 <td>{{ m.files[0] }}</td><td>{{ m.names[0] }}</td><td>{{ m.files[1] }}</td><td>{{ m.names[1] }}</td></tr>
 {% endfor %}</table>
-{% for m in report.matches %}<h2 id="m{{ loop.index }}">{{ m.assignment }}: {{ m.files[0] }} and {{ m.files[1] }}
+{% if report.matches|length > detailed %}<p>The {{ detailed }} highest scores are shown side by side below.</p>{% endif %}
+{% for m in report.matches[:detailed] %}<h2 id="m{{ loop.index }}">{{ m.assignment }}: {{ m.files[0] }} and {{ m.files[1] }}
 ({{ "%.2f"|format(m.score) }}; shares {{ "%.2f"|format(m.shares[0]) }} and {{ "%.2f"|format(m.shares[1]) }})</h2>
 <div class="pair"><pre>{{ m.highlighted[0] }}</pre><pre>{{ m.highlighted[1] }}</pre></div>
 {% endfor %}</body></html>
@@ -314,7 +321,7 @@ left out as too short to tell copying from agreement: {{ c.left_out|join(", ") o
 
 def write_page(path: Path, report: Report, threshold: float = THRESHOLD) -> None:
     """The instructor's page: every match with its matching regions side by side (escaped)."""
-    path.write_text(PAGE.render(report=report, threshold=threshold), encoding="utf-8")
+    path.write_text(PAGE.render(report=report, threshold=threshold, detailed=DETAILED), encoding="utf-8")
 
 
 def mark_records(records: list[dict], report: Report) -> None:
