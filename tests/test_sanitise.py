@@ -47,3 +47,35 @@ def test_honest_markdown_keeps_its_meaning():
     assert "> quoted\n> > twice" in clean and "<b>bold</b>" in clean and "<sub>2</sub>" in clean
     assert "| 1 | 2 |" in clean and "![fig](figures/a.png)" in clean
     assert sanitise_markdown("a < b") == "a &lt; b"  # rendered by markdown as "a < b"
+
+
+def test_outputs_of_the_sandboxed_run_are_bounded_text_and_checked_pngs():
+    """What a run reports as outputs is display only: bounded per report, PNGs checked with Pillow,
+    and only stdout text and image/png reach the graded copy."""
+    import base64
+    import io
+    import json
+
+    import nbformat
+    import PIL.Image
+    from rnnlab_grader import gradebook, verdicts
+
+    buffer = io.BytesIO()
+    PIL.Image.new("RGB", (4, 3)).save(buffer, format="PNG")
+    png = base64.b64encode(buffer.getvalue()).decode()
+    fake = base64.b64encode(b"\x89PNG\r\n\x1a\n<script>alert(1)</script>").decode()
+    big = "x" * 20_000
+    lines = [{"t": "output", "index": 0, "text": "<b>hi</b>", "png": [png, fake]},
+             {"t": "output", "index": 1, "text": 5, "png": []},                       # not text: malformed
+             *({"t": "output", "index": 10 + i, "text": big, "png": []} for i in range(400)),  # past the budget
+             {"t": "end"}]
+    report = verdicts.parse(b"\n".join(json.dumps(line).encode() for line in lines))
+    assert report.malformed_lines == 1 and 0 in report.outputs and 1 not in report.outputs
+    assert sum(len(o["text"]) for o in report.outputs.values()) <= verdicts.MAX_OUTPUT_CHARS
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("print('<b>hi</b>')"), nbformat.v4.new_markdown_cell("x")]
+    gradebook.add_outputs(notebook, {"0": report.outputs[0], "1": {"text": "not a code cell"}, "x": {}})
+    outputs = notebook.cells[0].outputs
+    assert [o.output_type for o in outputs] == ["stream", "display_data"] and outputs[0].text == "<b>hi</b>"
+    assert list(outputs[1].data) == ["image/png"] and outputs[1].data["image/png"] == png  # the fake PNG is dropped
+    assert "outputs" not in notebook.cells[1]

@@ -37,6 +37,7 @@ MAX_LINE_BYTES = 32 * 2**20
 MAX_DEPTH = 10
 MAX_NUMBERS = 4_000_000      # recorded numbers in one report
 OUTPUT_PNG_CHARS = 4 * (OUTPUT_PNG_BYTES // 3 + 1)  # base64 of the runner's largest PNG
+MAX_OUTPUT_CHARS = 6 * 2**20  # printed text and base64 figures of one report together
 MAX_ENTRIES = 2000           # recorded entries in one test cell
 LOW_PRECISION = ("float32", "float16", "bfloat16", "half")
 
@@ -147,7 +148,7 @@ def _entry(raw, budget: list[int]) -> Entry:
 
 def parse(report: bytes) -> Report:
     """Read the runner's JSON lines (see ``runner.emit``) as plain data."""
-    result, budget = Report(), [MAX_NUMBERS]
+    result, budget, output_budget = Report(), [MAX_NUMBERS], [MAX_OUTPUT_CHARS]
     for raw in report.split(b"\n"):
         if not raw:
             continue
@@ -176,7 +177,10 @@ def parse(report: bytes) -> Report:
                         or len(text) > OUTPUT_CHARS or len(pngs) > OUTPUT_FIGURES \
                         or not all(type(p) is str and len(p) <= OUTPUT_PNG_CHARS for p in pngs):
                     raise Malformed("output")
-                result.outputs[index] = {"text": text, "png": pngs}
+                size = len(text) + sum(len(p) for p in pngs)
+                if output_budget[0] >= size:  # past the budget, outputs are left out (they are display only)
+                    output_budget[0] -= size
+                    result.outputs[index] = {"text": text, "png": pngs}
             elif kind == "flag":
                 name = message.get("name")
                 result.flags.add(name if type(name) is str and TOKEN.fullmatch(name) else "unnamed")
