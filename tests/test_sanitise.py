@@ -79,3 +79,14 @@ def test_outputs_of_the_sandboxed_run_are_bounded_text_and_checked_pngs():
     assert [o.output_type for o in outputs] == ["stream", "display_data"] and outputs[0].text == "<b>hi</b>"
     assert list(outputs[1].data) == ["image/png"] and outputs[1].data["image/png"] == png  # the fake PNG is dropped
     assert "outputs" not in notebook.cells[1]
+
+
+def test_names_and_tags_reaching_formgrader_carry_no_markup():
+    import nbformat
+    from rnnlab_grader.sanitise import plain_name, sanitise_notebook
+
+    assert plain_name('Ada <img src=x onerror="alert(1)"> Lovelace\x1b') == "Ada img src=x onerror= alert(1) Lovelace"
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("x", metadata={"tags": ["ok-tag", 'x" onclick="alert(1)']})]
+    sanitise_notebook(notebook)
+    assert notebook.cells[0].metadata["tags"] == ["ok-tag"]

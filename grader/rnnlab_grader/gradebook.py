@@ -41,7 +41,7 @@ from .cells import is_course
 from .credits import Credits
 from .identity import GRADER_ENTRY
 from .reports import HandScore, parse_tests
-from .sanitise import sanitise_notebook
+from .sanitise import plain_name, sanitise_notebook
 
 
 @dataclass
@@ -68,7 +68,7 @@ def _graded_notebook(path: Path, release: submissions.Release):
 
 def _display_names(credits: Credits, entry: str) -> tuple[str, str]:
     """(first_name, last_name) for an entry this grader makes: formgrader shows "last, first"."""
-    names = [credits.people.students[i].name for i in entry.split("+") if i in credits.people.students]
+    names = [plain_name(credits.people.students[i].name) for i in entry.split("+") if i in credits.people.students]
     if len(names) == 2:
         return names[1], names[0]
     return "working alone", names[0] if names else entry

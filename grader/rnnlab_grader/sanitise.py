@@ -61,9 +61,22 @@ def sanitise_markdown(text: str) -> str:
     return _targets(cleaned)
 
 
+TAG = re.compile(r"[A-Za-z0-9_.-]{1,60}")
+MARKUP_CHARS = re.compile(r"[<>&\"'`\x00-\x1f\x7f]")
+
+
+def plain_name(text: str) -> str:
+    """A name for formgrader (which puts names into HTML): no markup or control characters."""
+    return " ".join(MARKUP_CHARS.sub(" ", text).split())[:120]
+
+
 def sanitise_notebook(notebook) -> None:
-    """Sanitise every markdown and raw cell of ``notebook`` in place; drop outputs and attachments."""
+    """Sanitise every markdown and raw cell of ``notebook`` in place; drop outputs and attachments;
+    keep only cell tags made of letters, digits, ``_``, ``.`` and ``-``."""
     for cell in notebook.cells:
+        tags = cell.get("metadata", {}).get("tags")
+        if tags is not None:
+            cell.metadata["tags"] = [t for t in tags if isinstance(t, str) and TAG.fullmatch(t)]
         if cell.cell_type in ("markdown", "raw"):
             cell.source = sanitise_markdown(cell.source)
             cell.pop("attachments", None)
