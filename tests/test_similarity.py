@@ -103,3 +103,13 @@ def test_scores_separate_disguised_copies_from_independent_answers(assignment, r
     for sources, original in zip(styles, prints):
         copy = fingerprint({g: disguise(s, keep, 7) for g, s in sources.items() if g in compared.cells})
         assert max(compare_files(original, copy)[1]) > similarity.THRESHOLD + 0.3
+
+
+def test_hostile_answers_cost_the_report_little():
+    """A cell of 20,000 statements and one nested 5,000 deep are normalised within seconds."""
+    import time
+
+    started = time.monotonic()
+    long_cell = similarity.normalise("\n".join(f"v{i} = {i}" for i in range(20_000)))
+    deep_cell = similarity.normalise("x = " + "(" * 5_000 + "1" + ")" * 5_000)
+    assert time.monotonic() - started < 20 and long_cell and deep_cell

@@ -145,12 +145,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.similarity:
         from . import similarity
 
-        found = similarity.find(grades.records, args.submissions, releases, credits)
-        similarity.mark_records(grades.records, found)
-        grades.write()
-        similarity.write_page(args.similarity, found)
-        print(f"wrote {args.similarity}: {len(found.matches)} pairs of files from different pairs score "
-              f"{similarity.THRESHOLD:g} or more ({found.files} files compared)")
+        try:  # a flag for a person: its failure costs the page, never the grades
+            found = similarity.find(grades.records, args.submissions, releases, credits)
+            similarity.mark_records(grades.records, found)
+            grades.write()
+            similarity.write_page(args.similarity, found)
+            print(f"wrote {args.similarity}: {len(found.matches)} pairs of files from different pairs score "
+                  f"{similarity.THRESHOLD:g} or more ({found.files} files compared)")
+        except Exception as error:  # noqa: BLE001
+            print(f"could not write {args.similarity} ({type(error).__name__}); the grades are unaffected",
+                  file=sys.stderr)
     hand = written_max = written = None
     if args.gradebook:
         from . import gradebook

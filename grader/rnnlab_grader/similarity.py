@@ -42,6 +42,8 @@ THRESHOLD = 0.6
 MIN_ANSWER_TOKENS = 40
 MIN_SHARED_FINGERPRINTS = 8
 COMMON_MIN = 60
+MAX_ORDERED = 300  # statements in one block put in canonical order (the sort is quadratic)
+MAX_CELL_CHARS = 50_000  # longer cells are compared as their lines
 DETAILED = 100  # matches shown side by side on the page (all are listed in its table)
 NOISE_T, GUARANTEE_T = 25, 25  # copydetect's defaults: every k-gram kept (window 1), so scores do not depend on Python's hash seed
 
@@ -83,6 +85,9 @@ SIMPLE = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr)
 def _canonical_order(body: list) -> None:
     """Sort runs of adjacent simple statements that neither read nor write what the other writes
     by their shape, so that reordering independent statements changes nothing."""
+    if len(body) > MAX_ORDERED:  # a cell this long is not an answer a TODO asks for: left as it is
+        return
+    shapes = {id(n): _shape(n) for n in body if isinstance(n, SIMPLE)}
     changed, passes = True, 0
     while changed and passes < len(body):
         changed, passes = False, passes + 1
@@ -94,7 +99,7 @@ def _canonical_order(body: list) -> None:
             ra, rb = _names(a, ast.Load), _names(b, ast.Load)
             if wa & (rb | wb) or wb & ra:
                 continue
-            if _shape(b) < _shape(a):
+            if shapes[id(b)] < shapes[id(a)]:
                 body[i], body[i + 1] = b, a
                 changed = True
 
@@ -117,7 +122,7 @@ def normalise(source: str) -> str:
     independent statements in one canonical order; a cell that does not parse keeps its lines,
     minus comments."""
     lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
-    tree = repair.parse_cell("\n".join(lines))
+    tree = repair.parse_cell("\n".join(lines)) if len(source) <= MAX_CELL_CHARS else None
     if tree is None:
         return "\n".join(line for line in lines if line.strip() and not line.lstrip().startswith("#"))
     import copy
@@ -213,6 +218,7 @@ class Report:
     compared: dict[str, Compared] = field(default_factory=dict)
     files: int = 0
     comparisons: int = 0
+    left_out: list[str] = field(default_factory=list)  # files that could not be fingerprinted
 
 
 def _owners(record: dict, credits: Credits, people: People) -> tuple[frozenset[str], frozenset[str]]:
@@ -253,13 +259,18 @@ def find(records: list[dict], submitted: Path, releases: list[submissions.Releas
                 notebook = repair.restore(submissions.read_submission(path), release.notebook).notebook
             except (OSError, submissions.Unreadable, ValueError):
                 continue
-            text = document(notebook, release, compared)
-            if _tokens(text) < MIN_ANSWER_TOKENS:
+            try:  # one file that cannot be fingerprinted is left out, never the report
+                text = document(notebook, release, compared)
+                if _tokens(text) < MIN_ANSWER_TOKENS:
+                    continue
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    prints[record["submission"]] = CodeFingerprint(
+                        "answers.py", NOISE_T, GUARANTEE_T - NOISE_T + 1, boilerplate=compared.boilerplate,
+                        fp=io.StringIO(text))
+            except (RecursionError, MemoryError, ValueError):
+                report.left_out.append(record["submission"])
                 continue
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                prints[record["submission"]] = CodeFingerprint("answers.py", NOISE_T, GUARANTEE_T - NOISE_T + 1,
-                                                               boilerplate=compared.boilerplate, fp=io.StringIO(text))
             units[record["submission"]] = _owners(record, credits, credits.people)
             names[record["submission"]] = " & ".join(n for n in (record.get("your_name", ""),
                                                                  record.get("your_partner_name", "")) if n)
@@ -306,7 +317,8 @@ background:#f6f8fa;padding:.5em;font-size:85%} mark{background:#ffe08a} td,th{pa
 scored); {{ report.matches|length }} pairs from different pairs score {{ "%.2f"|format(threshold) }} or more.
 A flag for a person to look at, never a verdict: no points were changed. Partner copies are never listed.</p>
 <ul>{% for c in report.compared.values() %}<li>{{ c.assignment }}: compared {{ c.cells|join(", ") or "nothing" }};
-left out as too short to tell copying from agreement: {{ c.left_out|join(", ") or "nothing" }}</li>{% endfor %}</ul>
+left out as too short to tell copying from agreement: {{ c.left_out|join(", ") or "nothing" }}</li>{% endfor %}
+{% if report.left_out %}<li>files that could not be fingerprinted: {{ report.left_out|join(", ") }}</li>{% endif %}</ul>
 <table><tr><th>notebook</th><th>score</th><th>file</th><th>names</th><th>file</th><th>names</th></tr>
 {% for m in report.matches %}<tr><td>{{ m.assignment }}</td><td><a href="#m{{ loop.index }}">{{ "%.2f"|format(m.score) }}</a></td>
 <td>{{ m.files[0] }}</td><td>{{ m.names[0] }}</td><td>{{ m.files[1] }}</td><td>{{ m.names[1] }}</td></tr>
