@@ -46,6 +46,8 @@ def badge_source(repo: StudentRepository, assignment: str, name: str) -> str:
 def setup_source(repo: StudentRepository) -> str:
     return f'''# Setup: run this cell first. On Colab it installs the course package `rnnlab` (about 30 s);
 # where rnnlab is already installed it does nothing. It never reinstalls torch.
+# Without network: in your clone of the course repository run `pip install -e .`, or set
+# RNNLAB_INSTALL_URL to a folder or URL pip can install rnnlab from, then run this cell again.
 import importlib.util
 import os
 import subprocess
@@ -56,7 +58,14 @@ if importlib.util.find_spec("rnnlab") is None:
 
     source = os.environ.get("RNNLAB_INSTALL_URL", "{repo.install_url}")
     keep_torch = [f"torch=={{version('torch')}}"] if importlib.util.find_spec("torch") else []
-    subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", source, *keep_torch])
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", source, *keep_torch],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        print(done.stderr[-1500:], file=sys.stderr)
+        raise RuntimeError(f"Could not install rnnlab from {{source}} (no network?). In a clone of the course "
+                           "repository run `pip install -e .` in a terminal, or set the environment variable "
+                           "RNNLAB_INSTALL_URL to a folder or URL pip can install rnnlab from; then run this "
+                           "cell again.") from None
     importlib.invalidate_caches()'''
 
 

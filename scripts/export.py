@@ -12,6 +12,7 @@ else is replaced. A folder holding anything else is refused.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -33,6 +34,19 @@ def notebook_table(root: Path) -> str:
     return "\n".join(rows)
 
 
+def student_pyproject(text: str) -> str:
+    """The package's pyproject.toml without what only this repository has: the development and
+    grading extras, the pytest settings (they name tests/) and comments about constraints.txt."""
+    out, skipping = [], False
+    for line in text.splitlines(keepends=True):
+        if line.startswith("["):
+            skipping = line.strip() == "[tool.pytest.ini_options]"
+        if skipping or re.match(r"(dev|grade) = \[", line) or "constraints.txt" in line:
+            continue
+        out.append(line)
+    return "".join(out).rstrip() + "\n"
+
+
 def export(root: Path, destination: Path) -> list[str]:
     """Write the student repository into ``destination``; returns its top-level entries."""
     destination.mkdir(parents=True, exist_ok=True)
@@ -48,11 +62,13 @@ def export(root: Path, destination: Path) -> list[str]:
     shutil.copytree(root / "utils", destination / "utils", ignore=ignore)
     (destination / "data").mkdir()
     shutil.copy(root / "data" / "README.md", destination / "data" / "README.md")
-    for name in ("pyproject.toml", *[n for n in LICENCES if (root / n).exists()]):
-        shutil.copy(root / name, destination / name)
+    for name in LICENCES:
+        if (root / name).exists():
+            shutil.copy(root / name, destination / name)
+    (destination / "pyproject.toml").write_text(student_pyproject((root / "pyproject.toml").read_text()))
     environment = (root / "environment.yml").read_text()  # students need rnnlab, not the grading tools
     environment = "".join(line for line in environment.splitlines(keepends=True) if "./grader" not in line)
-    (destination / "environment.yml").write_text(environment.replace("-e .[dev,grade]", "-e .")
+    (destination / "environment.yml").write_text(environment.replace("-e .[dev,grade]", "-e .[notebook]")
                                                  .replace("for instructors", "for working on the notebooks locally"))
     repo = load_repository(root)
     readme = (root / "student" / "README.md").read_text()

@@ -47,3 +47,18 @@ def test_setup_cell_installs_rnnlab_once_and_keeps_torch(python_with_torch, path
     assert run(python_with_torch, TORCH_FINGERPRINT) == torch_files, "the setup cell reinstalled torch"
     env["RNNLAB_INSTALL_URL"] = "git+file:///nonexistent"  # a second run must not install anything
     run(python_with_torch, setup, env=env)
+
+
+def test_setup_cell_without_network_says_what_to_do(python_with_torch):
+    """pip cannot reach the source: one RuntimeError that names the local routes, no pip traceback."""
+    import subprocess
+
+    setup = tagged(nbformat.read(STUDENT_NOTEBOOKS[0], as_version=4), SETUP_TAG).source
+    uninstall_rnnlab(python_with_torch)
+    done = subprocess.run([str(python_with_torch), "-c", setup], capture_output=True, text=True, timeout=300,
+                          env={"RNNLAB_INSTALL_URL": "/nonexistent/rnnlab-clone", "PATH": "/usr/bin:/bin",
+                               "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INDEX": "1"})
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("RuntimeError: Could not install rnnlab from /nonexistent/rnnlab-clone"), done.stderr
+    assert "pip install -e ." in last and "RNNLAB_INSTALL_URL" in last and "CalledProcessError" not in done.stderr

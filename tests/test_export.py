@@ -130,3 +130,50 @@ def test_the_answer_oracle_finds_the_references():
     found = {todo for todo, _ in find_leaks(["rnnlab_reference"])}
     assert {"hidden_grad_norms", "input_grad_norms", "gradient_flow", "lstm_state_norms", "evaluate", "lm_loss",
             "perplexity", "recurrent_grad_norm"} <= found, found
+
+
+INSTRUCTOR_ONLY = ("tests/", "scripts/", "solutions/", "grader/", "benchmarks/", "constraints.txt", "Makefile",
+                   "course.toml", "nbgrader_config.py", ".ci/", "[dev", "[grade", "dev,grade")
+
+
+def test_the_export_refers_to_nothing_it_does_not_contain(exported):
+    """No exported text names an instructor-only file, and every relative link resolves."""
+    import re
+
+    for path in [exported / "README.md", exported / "data" / "README.md", exported / "pyproject.toml",
+                 exported / "environment.yml"]:
+        text = path.read_text()
+        for name in INSTRUCTOR_ONLY:
+            assert name not in text, (path.name, name)
+        for link in re.findall(r"\]\(([^)#\s]+)\)", text):
+            if "://" not in link:
+                assert (path.parent / link).exists(), (path.name, link)
+    environment = (exported / "environment.yml").read_text()
+    assert "-e .[notebook]" in environment and '".[notebook]"' in (exported / "README.md").read_text()
+    assert "RNNLAB_INSTALL_URL" in (exported / "README.md").read_text()
+
+
+@pytest.mark.slow
+def test_the_student_install_route_gives_a_kernel_that_runs_a_notebook(exported, python_with_torch, tmp_path):
+    """pip install ".[notebook]" from the export, then Jupyter's own nbconvert executes the first
+    notebook's setup cell and first course cells with that environment's kernel."""
+    uninstall_rnnlab(python_with_torch)
+    subprocess.run([str(python_with_torch), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    f"{exported}[notebook]"], check=True, capture_output=True, timeout=1200)
+    import nbformat
+
+    notebook = nbformat.read(next((exported / "notebooks").glob("01_*/*.ipynb")), 4)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    notebook.cells = [c for c in notebook.cells if c.cell_type != "code"][:1] + code[:2]  # setup and imports
+    path = tmp_path / "first.ipynb"
+    nbformat.write(notebook, path)
+    jupyter = python_with_torch.parent / "jupyter"
+    env = {**os.environ, "RNNLAB_PROFILE": "grade", "RNNLAB_DATA": "synthetic", "JUPYTER_PATH": "",
+           "PATH": f"{python_with_torch.parent}:{os.environ['PATH']}", "JUPYTER_DATA_DIR": str(tmp_path / "jd")}
+    done = subprocess.run([str(jupyter), "nbconvert", "--to", "notebook", "--execute", str(path),
+                           "--output", str(tmp_path / "out.ipynb")], capture_output=True, text=True, timeout=600,
+                          env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    ran = nbformat.read(tmp_path / "out.ipynb", 4)
+    assert any("profile=grade" in "".join(o.get("text", "") for o in c.outputs) for c in ran.cells
+               if c.cell_type == "code"), [c.outputs for c in ran.cells if c.cell_type == "code"]
