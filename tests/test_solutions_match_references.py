@@ -3,6 +3,8 @@ they must agree with the instructor-only references, which ``test_probes.py`` an
 ``test_training.py`` check against finite differences, the ``W_hh = a I`` closed form and
 PyTorch's own forward. Inputs are random and in float64 where the reference works in float64.
 """
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -71,3 +73,21 @@ def test_training_measures_agree_with_the_references(ns):
     x = torch.randint(1, 9, (2, 5))
     torch.nn.functional.cross_entropy(lm(x)[0].reshape(-1, 9), x.reshape(-1)).backward()
     assert ns["recurrent_grad_norm"](lm) == pytest.approx(probes.recurrent_grad_norm(lm), rel=1e-6)
+
+
+@pytest.mark.parametrize("probe", ["hidden_grad_norms", "input_grad_norms", "gradient_flow"])
+def test_norms_of_tiny_float32_gradients_do_not_underflow(ns, probe):
+    """Gradients whose entries are about 1e-30 are ordinary float32 numbers, but a float32 norm
+    squares them (1e-60) and reads exactly 0. The probes' norms (solutions and references) are
+    taken in float64: they match the same model run in float64."""
+    torch.manual_seed(6)
+    model = RecurrentClassifier(12, 4, 3, kind="rnn")
+    with torch.no_grad():
+        model.head.weight.mul_(1e-30)  # dL/dh_T = (sigmoid - y) w_head: entries near 1e-30, and below
+    ids, lengths, labels = torch.tensor([[3, 4, 5, 6]]), torch.tensor([4]), torch.tensor([1.0])
+    assert torch.linalg.vector_norm(torch.full((3,), 1e-30)).item() == 0.0  # the float32 trap itself
+    exact = ns[probe](copy.deepcopy(model).double(), ids, lengths, labels.double())
+    measured = ns[probe](model, ids, lengths, labels)
+    assert bool(torch.all(exact > 0)) and rel_error(measured.double(), exact) < 1e-5, (measured, exact)
+    reference = (probes.classifier_hidden_grad_norms if probe == "hidden_grad_norms" else probes.input_grad_norms)
+    assert rel_error(reference(model, ids, lengths, labels).double(), exact) < 1e-5

@@ -108,7 +108,7 @@ def hidden_grad_norms_per_sample(rnn: nn.Module, x: torch.Tensor,
     if loss.dim() != 0:
         raise ValueError(f"loss_fn must return a scalar, got shape {tuple(loss.shape)}")
     grads = torch.autograd.grad(loss, hidden)
-    return torch.stack([g.norm(dim=1) for g in grads], dim=1).detach()
+    return torch.stack([g.double().norm(dim=1) for g in grads], dim=1).detach()  # float64: cannot underflow first
 
 
 def masked_mean(norms: torch.Tensor, lengths: torch.Tensor, align: str = "start") -> torch.Tensor:
@@ -164,7 +164,7 @@ def input_grad_norms(model: RecurrentClassifier, ids: torch.Tensor, lengths: tor
     logits = model.classify(embedded, lengths)
     loss = F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
     (grad,) = torch.autograd.grad(loss, embedded)
-    norms = grad.norm(dim=2).detach()
+    norms = grad.double().norm(dim=2).detach()  # float64: cannot underflow first
     return norms if per_sample else masked_mean(norms, lengths, align)
 
 
