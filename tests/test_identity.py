@@ -183,7 +183,9 @@ def test_lms_files_follow_the_importers_layouts(roster, tmp_path):
 
 def test_partial_hand_grades_show_points_so_far(roster):
     table = credits.credit([record("alan.ipynb", "Alan Turing", "self", "3")], ["nb1"], roster)
-    hand = {("s004", "nb1"): reports.HandScore(auto=3.0, written=2.0, graded=1, of=3)}
+    answers = (reports.WrittenGrade("q1", 2.0, 2.0, ""), reports.WrittenGrade("q2", None, 2.0, ""),
+               reports.WrittenGrade("q3", None, 2.0, ""))
+    hand = {("s004", "nb1"): reports.HandScore(auto=3.0, answers=answers)}
     row = next(r for r in reports.student_rows(table, ["nb1"], {"nb1": 5}, hand, {"nb1": 6}) if r["id"] == "s004")
     assert (row["nb1"], row["nb1_written"], row["total"], row["max_total"]) == ("3", "2", "5", "11")
     assert "written answers 1 of 3 graded" in row["reason"]

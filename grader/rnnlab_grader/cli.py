@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as error:  # noqa: BLE001
             print(f"could not write {args.similarity} ({type(error).__name__}); the grades are unaffected",
                   file=sys.stderr)
-    hand = written_max = written = None
+    hand = written_max = None
     if args.gradebook:
         from . import gradebook
 
@@ -164,12 +164,12 @@ def main(argv: list[str] | None = None) -> int:
                                             outputs)
         print(f"imported {imported.submissions} pair submissions into {args.gradebook} for formgrader"
               + "".join(f"\n  not imported: {reports.safe_text(s, 200)}" for s in imported.skipped))
-        hand, written = gradebook.hand_scores(url, credits, assignments)
+        hand = gradebook.hand_scores(url, credits, assignments)
         written_max = {r.assignment: submissions.points(r.notebook)[1] for r in releases}
     max_points = {r.assignment: r.max_points for r in releases}
     rows = reports.student_rows(credits, assignments, max_points, hand, written_max)
     if args.students:
-        reports.write_student_table(args.students, credits, assignments, max_points, hand, written_max)
+        reports.write_student_table(args.students, rows, assignments)
         print(f"wrote {args.students}")
     possible = {a: max_points.get(a, 0) + (written_max or {}).get(a, 0) for a in assignments}
     for target, write in ((args.canvas, lambda p: lms.write_canvas(p, rows, people, assignments, possible)),
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
               + (f"; left out, with no id that LMS knows: {reports.safe_text(', '.join(done.left_out), 400)}"
                  if done.left_out else ""))
     if args.feedback:
-        count = feedback.write_feedback(args.feedback, credits, releases, written)
+        count = feedback.write_feedback(args.feedback, credits, releases, hand)
         print(f"wrote {count} feedback pages under {args.feedback}")
     if args.summary:
         try:

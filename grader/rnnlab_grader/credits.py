@@ -109,10 +109,8 @@ def credit(records: list[dict], assignments: list[str], people: People) -> Credi
                 flagged = True
                 student_notes.append(f"{assignment}: your files name different partners")
             candidates = [*files.get(sid, []), *(r for p in confirmed for r in files.get(p, []))]
-            best = None
-            for record in sorted(candidates, key=lambda r: r.get("submission", "")):
-                if best is None or _score(record) > _score(best):
-                    best = record
+            # the highest score; of equals, the first in file-name order (max keeps the first maximum)
+            best = max(sorted(candidates, key=lambda r: r.get("submission", "")), key=_score, default=None)
             unit = "+".join(sorted([sid, *confirmed])) if len(confirmed) == 1 else sid
             if best is not None and best.get("flagged") == "FLAGGED":
                 flagged = True

@@ -26,7 +26,7 @@ import jinja2
 
 from .cells import is_test, nbgrader_meta
 from .credits import Credits
-from .reports import parse_tests
+from .reports import HandScore, parse_tests
 from .submissions import HIDDEN_MARKERS, Release
 
 # Verdicts the grader reached by comparing with the solution's run (``verdicts.judge``), in words.
@@ -165,9 +165,9 @@ tr.pass td:nth-child(3){color:#1a7f37} tr.fail td:nth-child(3){color:#cf222e}</s
 """)
 
 
-def page(student: str, record: dict, release: Release, written: list | None = None) -> str:
+def page(student: str, record: dict, release: Release, hand: HandScore | None = None) -> str:
     """The HTML feedback page of one student for one graded file (``record``: a per-file CSV row;
-    ``written``: ``gradebook.WrittenGrade`` of each hand-graded answer, when there are any)."""
+    ``hand``: the gradebook's hand grades of its entry, when there are any)."""
     tests = _tests_of(release)
     unwritten = frozenset(record.get("unwritten", "").split())
     rows = []
@@ -177,18 +177,17 @@ def page(student: str, record: dict, release: Release, written: list | None = No
         rows.append({"css": "pass" if status == "pass" else "fail", "test": grade_id,
                      "kind": "visible + hidden" if has_hidden else "visible", "points": f"{earned:g} / {points:g}",
                      "result": describe(source, status, error, line, unwritten)})
-    written = written or []
+    hand = hand or HandScore(0.0)
     return PAGE.render(
         title=f"{release.assignment}: feedback for {student}", record=record, rows=rows,
         reasons=[r for r in record.get("reason", "").split("; ") if r and not r.startswith("FLAGGED")],
-        review=record.get("flagged") == "FLAGGED", written=written,
-        graded=sum(1 for w in written if w.score is not None),
-        written_points=f"{sum(w.score or 0 for w in written):g}", written_max=f"{sum(w.max_score for w in written):g}")
+        review=record.get("flagged") == "FLAGGED", written=hand.answers, graded=hand.graded,
+        written_points=f"{hand.written:g}", written_max=f"{sum(a.max_score for a in hand.answers):g}")
 
 
-def write_feedback(folder: Path, credits: Credits, releases: list[Release], written: dict | None = None) -> int:
+def write_feedback(folder: Path, credits: Credits, releases: list[Release], hand: dict | None = None) -> int:
     """Write every student's page for every notebook a file counts for them; returns the count.
-    ``written``: ``gradebook.hand_scores``'s answers per (gradebook entry, assignment)."""
+    ``hand``: ``gradebook.hand_scores`` (per gradebook entry and assignment)."""
     by_assignment = {r.assignment: r for r in releases}
     count = 0
     for (sid, assignment), entry in sorted(credits.by_student.items()):
@@ -198,7 +197,7 @@ def write_feedback(folder: Path, credits: Credits, releases: list[Release], writ
             path = folder / sid / f"{assignment}.html"
             path.parent.mkdir(parents=True, exist_ok=True)
             text = page(entry.student.name, entry.record, by_assignment[assignment],
-                        (written or {}).get((entry.unit, assignment)))
+                        (hand or {}).get((entry.unit, assignment)))
             path.write_text(text, encoding="utf-8")
         except (OSError, ValueError, UnicodeError, KeyError, jinja2.TemplateError):
             continue

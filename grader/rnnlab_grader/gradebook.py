@@ -40,7 +40,8 @@ from . import repair, submissions
 from .cells import is_course
 from .credits import Credits
 from .identity import GRADER_ENTRY
-from .reports import HandScore, parse_tests
+from .reports import HandScore, WrittenGrade, parse_tests
+from .runner import OUTPUT_CHARS, OUTPUT_FIGURES
 from .sanitise import plain_name, sanitise_notebook
 
 
@@ -105,8 +106,8 @@ def add_outputs(notebook, outputs: dict) -> None:
         cell_outputs = []
         text = out.get("text")
         if isinstance(text, str) and text:
-            cell_outputs.append(nbformat.v4.new_output("stream", name="stdout", text=text[:20_000]))
-        for data in (out.get("png") or [])[:4]:
+            cell_outputs.append(nbformat.v4.new_output("stream", name="stdout", text=text[:OUTPUT_CHARS]))
+        for data in (out.get("png") or [])[:OUTPUT_FIGURES]:
             if isinstance(data, str) and (png := _png(data)) is not None:
                 cell_outputs.append(nbformat.v4.new_output("display_data", data={"image/png": png}))
         notebook.cells[index].outputs = cell_outputs
@@ -172,22 +173,12 @@ def import_results(db_url: str, course_root: Path, submitted: Path, credits: Cre
     return result
 
 
-@dataclass(frozen=True)
-class WrittenGrade:
-    """One hand-graded answer as formgrader left it (for the feedback page)."""
-
-    grade_id: str
-    score: float | None
-    max_score: float
-    comment: str
-
-
-def hand_scores(db_url: str, credits: Credits, assignments: list[str]) -> tuple[dict, dict]:
-    """``({(entry, assignment): HandScore}, {(entry, assignment): [WrittenGrade]})`` from the
-    gradebook: a test's score is its manual override when formgrader set one."""
+def hand_scores(db_url: str, credits: Credits, assignments: list[str]) -> dict[tuple[str, str], HandScore]:
+    """``{(entry, assignment): HandScore}`` from the gradebook: a test's score is its manual override
+    when formgrader set one; each written answer with its points (None until graded) and comment."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    scores, written_grades = {}, {}
+    scores = {}
     with Gradebook(db_url) as gradebook:
         for assignment in assignments:
             for entry in credits.counted(assignment):
@@ -195,21 +186,14 @@ def hand_scores(db_url: str, credits: Credits, assignments: list[str]) -> tuple[
                     submission = gradebook.find_submission(assignment, entry)
                 except MissingEntry:
                     continue
-                auto = written = 0.0
-                graded = total = 0
-                cells = []
+                auto, answers = 0.0, []
                 for notebook in submission.notebooks:
                     comments = {c.name: (c.manual_comment or "") for c in notebook.comments}
                     for grade in notebook.grades:
                         if grade.auto_score is not None:
                             auto += grade.score
-                            continue
-                        total += 1
-                        if grade.manual_score is not None:
-                            graded += 1
-                            written += grade.score
-                        cells.append(WrittenGrade(grade.name, grade.manual_score, grade.max_score,
-                                                  comments.get(grade.name, "")))
-                scores[(entry, assignment)] = HandScore(auto, written, graded, total)
-                written_grades[(entry, assignment)] = cells
-    return scores, written_grades
+                        else:
+                            answers.append(WrittenGrade(grade.name, None if grade.manual_score is None else grade.score,
+                                                        grade.max_score, comments.get(grade.name, "")))
+                scores[(entry, assignment)] = HandScore(auto, tuple(answers))
+    return scores

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import cells, prepare, repair, reports, runner, slots, submissions, verdicts
-from . import cells as cells_module
 from .sandbox import Limits, Sandbox
 
 RUNNER = Path(runner.__file__).resolve()
@@ -180,13 +179,13 @@ def _reasons_for(cells, verdict: dict, report: verdicts.Report, outcome, crashed
     return reasons
 
 
-def unwritten_answers(cells, release: submissions.Release) -> list[str]:
+def unwritten_answers(planned: list[submissions.PlannedCell], release: submissions.Release) -> list[str]:
     """The names the release's TODO cells ask for whose cell the submission left as released
     (the stub that raises ``NotImplementedError``), for feedback such as "failed because
     ``gru_backward`` is not written"."""
-    stubs = {cells_module.grade_id(c): c.source.strip() for c in release.notebook.cells if cells_module.is_answer(c)}
+    stubs = {cells.grade_id(c): c.source.strip() for c in release.notebook.cells if cells.is_answer(c)}
     names = set()
-    for cell in cells:
+    for cell in planned:
         stub = stubs.get(cell.label)
         if cell.kind == "student" and stub is not None and cell.source.strip() == stub and "NotImplementedError" in stub:
             names |= repair.requested_names(stub)

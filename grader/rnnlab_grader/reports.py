@@ -142,16 +142,34 @@ STUDENT_FIELDS_TAIL = ["total", "max_total", "flagged", "reason", "files"]
 
 
 @dataclass(frozen=True)
+class WrittenGrade:
+    """One hand-graded answer as formgrader left it."""
+
+    grade_id: str
+    score: float | None         # None until graded
+    max_score: float
+    comment: str
+
+
+@dataclass(frozen=True)
 class HandScore:
     """One gradebook entry's points on one assignment as formgrader left them."""
 
-    auto: float                 # autograded points (a manual override wins)
-    written: float              # hand-graded points so far
-    graded: int                 # written answers graded
-    of: int                     # written answers in all
+    auto: float                                  # autograded points (a manual override wins)
+    answers: tuple[WrittenGrade, ...] = ()       # the written answers
 
-    def written_text(self) -> str:
-        return f"{self.written:g}" if self.of else ""
+    @property
+    def written(self) -> float:
+        """Hand-graded points so far."""
+        return sum(a.score or 0.0 for a in self.answers)
+
+    @property
+    def graded(self) -> int:
+        return sum(1 for a in self.answers if a.score is not None)
+
+    @property
+    def of(self) -> int:
+        return len(self.answers)
 
 
 def student_rows(credits: Credits, assignments: list[str], max_points: dict[str, float],
@@ -206,10 +224,7 @@ def student_rows(credits: Credits, assignments: list[str], max_points: dict[str,
     return rows
 
 
-def write_student_table(path: Path, credits: Credits, assignments: list[str], max_points: dict[str, float],
-                        hand: dict | None = None, written_max: dict[str, float] | None = None) -> list[dict]:
-    """Write ``student_rows`` to ``path`` atomically and return them (the LMS files are made from them)."""
+def write_student_table(path: Path, rows: list[dict], assignments: list[str]) -> None:
+    """Write ``student_rows``'s rows to ``path`` atomically (the table a spreadsheet reads)."""
     columns = [c for a in assignments for c in (a, f"{a}_written")]
-    rows = student_rows(credits, assignments, max_points, hand, written_max)
     _write_table(path, [*STUDENT_FIELDS_HEAD, *columns, *STUDENT_FIELDS_TAIL], rows)
-    return rows

@@ -24,7 +24,9 @@ never reported. The score of two files is the larger of their two shares of copi
 from __future__ import annotations
 
 import ast
+import copy
 import io
+import tokenize
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +38,7 @@ import numpy as np
 from . import repair, submissions
 from .cells import grade_id, is_answer
 from .credits import Credits
-from .identity import People, claim_of
+from .identity import Claim
 
 THRESHOLD = 0.6
 MIN_ANSWER_TOKENS = 40
@@ -61,8 +63,6 @@ class _Shape(ast.NodeTransformer):
 
 
 def _shape(node) -> str:
-    import copy
-
     try:
         return ast.unparse(_Shape().visit(copy.deepcopy(node)))
     except (ValueError, RecursionError, AttributeError):
@@ -125,8 +125,6 @@ def normalise(source: str) -> str:
     tree = repair.parse_cell("\n".join(lines)) if len(source) <= MAX_CELL_CHARS else None
     if tree is None:
         return "\n".join(line for line in lines if line.strip() and not line.lstrip().startswith("#"))
-    import copy
-
     tree = copy.deepcopy(tree)  # parse_cell's trees are shared
     read = _names(tree, ast.Load)
     for node in ast.walk(tree):
@@ -148,8 +146,6 @@ def normalise(source: str) -> str:
 
 
 def _tokens(source: str) -> int:
-    import tokenize
-
     try:
         return sum(1 for t in tokenize.generate_tokens(io.StringIO(source).readline)
                    if t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
@@ -166,6 +162,7 @@ class Compared:
     cells: list[str]
     left_out: list[str]
     boilerplate: object
+    stubs: dict[str, str]  # grade_id -> the release's stub, normalised
 
 
 def compared_cells(release: submissions.Release) -> Compared:
@@ -183,19 +180,19 @@ def compared_cells(release: submissions.Release) -> Compared:
     given = "\n\n".join(normalise(c.source) for c in release.notebook.cells if c.cell_type == "code")
     hashes = CodeFingerprint("release.py", NOISE_T, GUARANTEE_T - NOISE_T + 1, fp=io.StringIO(given)).hashes
     boilerplate = np.array(sorted(hashes), dtype=np.int64)
-    return Compared(release.assignment, cells, left_out, boilerplate)
+    stubs = {grade_id(c): normalise(c.source) for c in release.notebook.cells if is_answer(c) and grade_id(c) in cells}
+    return Compared(release.assignment, cells, left_out, boilerplate, stubs)
 
 
 def document(notebook, release: submissions.Release, compared: Compared) -> str:
     """One repaired submission's compared answer cells, normalised, in the release's order
     (a cell left as the release's stub contributes nothing)."""
-    stubs = {grade_id(c): normalise(c.source) for c in release.notebook.cells if is_answer(c)}
     parts = {}
     for cell in notebook.cells:
         gid = grade_id(cell)
         if cell.cell_type == "code" and gid in compared.cells and is_answer(cell):
             text = normalise(cell.source)
-            if text.strip() and text != stubs.get(gid):
+            if text.strip() and text != compared.stubs.get(gid):
                 parts[gid] = text
     return "\n\n".join(parts[g] for g in compared.cells if g in parts)
 
@@ -221,9 +218,8 @@ class Report:
     left_out: list[str] = field(default_factory=list)  # files that could not be fingerprinted
 
 
-def _owners(record: dict, credits: Credits, people: People) -> tuple[frozenset[str], frozenset[str]]:
+def _owners(record: dict, claim: Claim, credits: Credits) -> tuple[frozenset[str], frozenset[str]]:
     """(the names its pair cell claims with its submitter, the submitter with their confirmed partners)."""
-    claim = claim_of(record, people)
     claimed = {claim.submitter, claim.partner} - {None, "self"}
     group = {claim.submitter} - {None}
     if claim.submitter and (entry := credits.by_student.get((claim.submitter, record.get("assignment")))):
@@ -245,12 +241,13 @@ def find(records: list[dict], submitted: Path, releases: list[submissions.Releas
 
     report = Report()
     regions: dict[int, tuple] = {}
+    claims = {r.get("submission"): c for r, c in credits.claims}  # resolved once, by ``credits.credit``
     by_assignment = {r.assignment: r for r in releases}
     for assignment, release in by_assignment.items():
         compared = report.compared[assignment] = compared_cells(release)
         prints, units, names = {}, {}, {}
         for record in records:
-            if record.get("assignment") != assignment or not record.get("sha256"):
+            if record.get("assignment") != assignment or not record.get("sha256") or record["submission"] not in claims:
                 continue
             path = submitted / record["submission"]
             try:
@@ -271,7 +268,7 @@ def find(records: list[dict], submitted: Path, releases: list[submissions.Releas
             except (RecursionError, MemoryError, ValueError):
                 report.left_out.append(record["submission"])
                 continue
-            units[record["submission"]] = _owners(record, credits, credits.people)
+            units[record["submission"]] = _owners(record, claims[record["submission"]], credits)
             names[record["submission"]] = " & ".join(n for n in (record.get("your_name", ""),
                                                                  record.get("your_partner_name", "")) if n)
         report.files += len(prints)
