@@ -20,6 +20,7 @@ names LMSs give downloaded files, and ids that cannot collide.
 from __future__ import annotations
 
 import csv
+import io
 import difflib
 import re
 import unicodedata
@@ -117,7 +118,7 @@ def read_roster(path: Path) -> list[Student]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         raise RosterError(f"cannot read the roster {path}: {error}") from None
-    rows = list(csv.reader(text.splitlines()))
+    rows = list(csv.reader(io.StringIO(text)))  # quoted fields may hold line breaks
     if not rows:
         raise RosterError(f"the roster {path} is empty: its first line names the columns "
                           "(id, first_name, last_name, email, ...)")
