@@ -36,8 +36,9 @@ def solution_notebooks(root: Path) -> list[Path]:
 BUDGET_S = {"grade": 60, "fast": 300}  # seconds per notebook on 2 cores; the full profile is meant for a GPU
 
 
-def run_notebook(path: Path, out_dir: Path, profile: str, timeout: int | None) -> tuple[float, str, bool]:
-    """Execute ``path`` into ``out_dir``; return (seconds, key result or error, succeeded)."""
+def run_notebook(path: Path, out_dir: Path, profile: str, timeout: int | None) -> tuple[float, str, bool, list[dict]]:
+    """Execute ``path`` into ``out_dir``; return (seconds, key result or error, succeeded, the claims
+    the run checked: dicts of statement, held, values)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / KEY_RESULT_FILE).unlink(missing_ok=True)
     notebook = nbformat.read(path, as_version=4)
@@ -67,10 +68,12 @@ def run_notebook(path: Path, out_dir: Path, profile: str, timeout: int | None) -
                 os.environ[key] = value
     seconds = time.perf_counter() - started
     nbformat.write(notebook, out_dir / path.name)
+    claims = []
     if ok:
         key_file = out_dir / KEY_RESULT_FILE
-        message = json.loads(key_file.read_text())["summary"] if key_file.exists() else "(no key result recorded)"
-    return seconds, message, ok
+        key = json.loads(key_file.read_text()) if key_file.exists() else {"summary": "(no key result recorded)"}
+        message, claims = key["summary"], key.get("claims", [])
+    return seconds, message, ok, claims
 
 
 def main() -> int:
@@ -95,10 +98,14 @@ def main() -> int:
     width = max(len(r[0]) for r in rows)
     print(f"\n{'notebook':<{width}}  {'wall time':>9}  key result")
     budget = args.budget if args.budget is not None else BUDGET_S.get(args.profile)
-    for name, seconds, message, _ in rows:
+    for name, seconds, message, _, _ in rows:
         slow = (f"  SLOW: over the {budget:g} s budget of the {args.profile} profile"
                 if budget is not None and seconds > budget else "")
         print(f"{name:<{width}}  {seconds:8.1f}s  {message}{slow}")
+    print(f"\nthe prose's claims, as this run ({args.profile}) checked them:")
+    for name, _, _, _, claims in rows:
+        for claim in claims:
+            print(f"  {name.split('/')[0]}: {claim['statement']}: {'yes' if claim['held'] else 'NO'} ({claim['values']})")
     print(f"executed copies and figures: {root / 'build'}")
     return 0 if all(r[3] for r in rows) else 1
 

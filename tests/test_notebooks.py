@@ -30,10 +30,19 @@ def test_solution_passes_every_autograded_test_quietly(solution, workdir):
     for outcome in outcomes:
         assert outcome.error is None, f"{outcome.grade_id}: {outcome.error}"
         assert not outcome.stderr, f"{outcome.grade_id} wrote to stderr (nbgrader would score it 0): {outcome.stderr}"
-    if solution.parent.name == "03_rnn_vs_lstm_sweep":  # the control separates the models as the notebook trains them
-        cue_first = json.loads((workdir / KEY_RESULT_FILE).read_text())["values"]["cue_first"]
-        longest = max(cue_first["RNN"], key=int)
-        assert cue_first["RNN"][longest] < 0.65 and cue_first["LSTM"][longest] > 0.9, cue_first
+    key = json.loads((workdir / KEY_RESULT_FILE).read_text())
+    if solution.parent.name != "01_bptt_by_hand":  # every profile-dependent claim is checked by the run, with its numbers
+        assert key["claims"], "the notebook's prose claims are checked and printed by the run (rnnlab.claims)"
+        printed = "\n".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs)
+        for claim in key["claims"]:
+            assert isinstance(claim["held"], bool) and claim["values"].strip(), claim
+            assert f"check: {claim['statement']}: {'yes' if claim['held'] else 'no'} ({claim['values']})" in printed
+    if solution.parent.name == "03_rnn_vs_lstm_sweep":  # the length effect shows as the notebook trains the models
+        for sweep in ("reviews", "cue_first"):      # (Experiment A on the stand-in, and the cue-first control)
+            accuracy = key["values"][sweep]
+            shortest, longest = min(accuracy["RNN"], key=int), max(accuracy["RNN"], key=int)
+            assert accuracy["RNN"][shortest] > 0.9 and accuracy["RNN"][longest] < 0.65, (sweep, accuracy)
+            assert min(accuracy["LSTM"][shortest], accuracy["LSTM"][longest]) > 0.9, (sweep, accuracy)
 
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=IDS)

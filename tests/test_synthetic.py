@@ -33,6 +33,33 @@ def test_length_range_and_anywhere():
     assert len(set(starts)) > 10
 
 
+def test_cue_within_keeps_every_cue_in_the_first_words_of_any_length():
+    reviews = synthetic.synthetic_reviews(400, length=(10, 300), cue_at="anywhere", cue_within=50, seed=4)
+    starts, lengths = [], []
+    for text, label in zip(reviews.texts, reviews.labels):
+        words = text.split()
+        positions = [i for i, w in enumerate(words) if w in CUES[0] | CUES[1]]
+        assert len(positions) == 2 and positions[1] == positions[0] + 1 and positions[1] < 50
+        assert {words[i] for i in positions} <= CUES[label]
+        starts.append(positions[0])
+        lengths.append(len(words))
+    assert max(lengths) > 250 and min(lengths) < 20           # the lengths still vary
+    assert set(starts) == set(range(49))                       # every start in the window occurs
+    short = [s for s, n in zip(starts, lengths) if n < 30]
+    assert short and all(s <= n - 2 for s, n in zip(starts, lengths))  # shorter reviews: anywhere in them
+    # without cue_within the same seed draws the same reviews as before (the stand-ins of other notebooks)
+    assert synthetic.synthetic_reviews(30, length=(10, 300), seed=4) == synthetic.synthetic_reviews(
+        30, length=(10, 300), seed=4, cue_within=None)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"n": 4, "cue_within": 1}, "cue_within"), ({"n": 4, "cue_within": 0}, "cue_within"),
+    ({"n": 4, "cue_within": 10, "cue_at": 0.0}, "cue_within")])
+def test_cue_within_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        synthetic.synthetic_reviews(**kwargs)
+
+
 @pytest.mark.parametrize("kwargs,match", [
     ({"n": 0}, "n must be"), ({"n": 4, "length": 1}, "at least n_cues"),
     ({"n": 4, "cue_at": 1.5}, "fraction in \\[0, 1\\]"), ({"n": 4, "n_cues": 0}, "n_cues")])

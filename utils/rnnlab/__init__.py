@@ -13,6 +13,7 @@ Modules, one concept each:
 * ``rnnlab.training``  - training loops with progress bars, clipping, gradient logs
 * ``rnnlab.plots``     - the figures the notebooks share
 * ``rnnlab.checks``    - the test cells' helpers (messages, and the values the autograder compares)
+* ``rnnlab.claims``    - the prose's claims about a run, checked and printed by that run
 """
 from .config import PROFILES, Profile, get_profile
 

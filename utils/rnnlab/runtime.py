@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .claims import checked_claims, forget_claims
 from .config import Profile, get_profile
 
 OUTPUT_ENV = "RNNLAB_OUTPUT"
@@ -62,12 +63,13 @@ def output_dir(name: str | None = None) -> Path:
 
 
 def record_key_result(summary: str, **values: float) -> Path:
-    """Write the notebook's headline result (one line, plus named numbers) to the output folder.
+    """Write the notebook's headline result (one line, plus named numbers) to the output folder,
+    with every claim the run checked (``rnnlab.claims.check_claim``) under ``"claims"``.
 
     ``make course`` prints it in its table. Returns the path written.
     """
     path = output_dir() / KEY_RESULT_FILE
-    path.write_text(json.dumps({"summary": summary, "values": values}, indent=2))
+    path.write_text(json.dumps({"summary": summary, "values": values, "claims": checked_claims()}, indent=2))
     return path
 
 
@@ -103,6 +105,7 @@ def start(seed: int | None = None, needs_data: bool = True) -> Session:
     from .sources import DataSource, resolve_data_source
 
     profile = get_profile()
+    forget_claims()
     set_seed(profile.seed if seed is None else seed)
     data = resolve_data_source(profile) if needs_data else DataSource("none", reason="generated in the notebook")
     session = Session(profile=profile, data=data, device=get_device())
