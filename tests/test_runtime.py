@@ -34,8 +34,12 @@ def test_get_device():
 def test_output_dir_and_key_result(tmp_path, monkeypatch):
     monkeypatch.setenv("RNNLAB_OUTPUT", str(tmp_path / "out"))
     assert rnnlab.output_dir("figs") == tmp_path / "out" / "figs" and (tmp_path / "out" / "figs").is_dir()
+    from rnnlab.claims import forget_claims
+
+    forget_claims()  # the key result also holds the claims checked so far (none here)
     path = rnnlab.record_key_result("decay 3.1 orders / 10 steps", rnn=3.1)
-    assert json.loads(path.read_text()) == {"summary": "decay 3.1 orders / 10 steps", "values": {"rnn": 3.1}}
+    assert json.loads(path.read_text()) == {"summary": "decay 3.1 orders / 10 steps", "values": {"rnn": 3.1},
+                                            "claims": []}
 
 
 def test_start_prints_one_banner_line(capsys):
