@@ -25,11 +25,11 @@ import time
 from collections import Counter
 
 import torch
-import torch.nn.functional as F
 
 from rnnlab import claims, loaders, models, probes, sources, synthetic, text, training
 from rnnlab.config import get_profile
 from rnnlab.text import PAD, PAD_ID, UNK, UNK_ID
+from rnnlab_reference.training import evaluate_classifier, language_model_loss
 
 GAPS = (0, 2, 5, 10, 15, 20)  # notebook 04's
 
@@ -42,16 +42,6 @@ def _vocabulary(texts: list[str], size: int) -> dict[str, int]:
     return vocab
 
 
-def _accuracy(model, loader) -> float:
-    model.eval()
-    correct = count = 0
-    with torch.no_grad():
-        for ids, lengths, labels in loader:
-            correct += int(((model(ids, lengths) > 0).float() == labels).sum())
-            count += labels.numel()
-    return correct / count
-
-
 def _classifier(kind: str, vocab_size: int, n: int, scale, seed: int, train, test) -> float:
     torch.manual_seed(seed)
     model = models.RecurrentClassifier(vocab_size, scale.embed_dim, scale.hidden_dim, kind=kind)
@@ -59,7 +49,7 @@ def _classifier(kind: str, vocab_size: int, n: int, scale, seed: int, train, tes
         models.chrono_init(model, n, seed=seed)
     training.train_classifier(model, loaders.review_loader(train, scale.batch_size, shuffle=True, seed=seed),
                               epochs=scale.epochs, lr=scale.lr, progress=False)
-    return _accuracy(model, loaders.review_loader(test, 256))
+    return evaluate_classifier(model, loaders.review_loader(test, 256))["accuracy"]
 
 
 def sweep(profile_name: str, seed: int, lengths: tuple[int, ...]) -> dict:
@@ -92,10 +82,6 @@ def sweep(profile_name: str, seed: int, lengths: tuple[int, ...]) -> dict:
     return out
 
 
-def _lm_loss(logits, targets):
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=PAD_ID)
-
-
 def agreement(profile_name: str, seed: int) -> dict:
     """nb04's agreement probe for one seed: {"agreement": {model: {gap: accuracy}}}."""
     torch.set_num_threads(1)
@@ -109,8 +95,8 @@ def agreement(profile_name: str, seed: int) -> dict:
     for name, kind in (("RNN", "rnn"), ("LSTM", "lstm")):
         torch.manual_seed(seed)
         model = models.RecurrentLanguageModel(len(vocab), lm.embed_dim, lm.hidden_dim, kind=kind)
-        training.train_language_model(model, batches, epochs=lm.epochs, lr=lm.lr, loss_fn=_lm_loss, clip=lm.clip,
-                                      progress=False)
+        training.train_language_model(model, batches, epochs=lm.epochs, lr=lm.lr, loss_fn=language_model_loss,
+                                      clip=lm.clip, progress=False)
         out[name] = probes.agreement_accuracy(model, vocab, synthetic.agreement_probes(GAPS, per_gap=200, seed=seed))
     return {"agreement": out}
 

@@ -32,8 +32,8 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "scripts")]
 from fair_variants import VARIANTS  # noqa: E402
-from notebook_tools import nbgrader_meta, solution_notebooks, student_version  # noqa: E402
-from release import perfect_submission  # noqa: E402
+from notebook_tools import nbgrader_meta, solution_notebooks  # noqa: E402
+from test_fair_scores import submission  # noqa: E402  (the perfect submission with answers swapped)
 from rnnlab_grader.sandbox import Limits  # noqa: E402
 
 FRACTION = 0.25
@@ -45,15 +45,11 @@ def submissions() -> dict[str, nbformat.NotebookNode]:
     out = {}
     for solution in solution_notebooks():
         assignment = solution.parent.name
-        out[f"{assignment}-solution"] = perfect_submission(solution, student_version(solution))
+        out[f"{assignment}-solution"] = submission(assignment, {})
         todos = VARIANTS[assignment]
         for style in range(min(len(v) for v in todos.values())):
-            notebook = perfect_submission(solution, student_version(solution))
-            for cell in notebook.cells:
-                grade_id = nbgrader_meta(cell).get("grade_id")
-                if grade_id in todos:
-                    cell.source = todos[grade_id][style]
-            out[f"{assignment}-style{style}"] = notebook
+            out[f"{assignment}-style{style}"] = submission(
+                assignment, {grade_id: sources[style] for grade_id, sources in todos.items()})
     return out
 
 

@@ -6,6 +6,7 @@ import json
 
 import nbformat
 import pytest
+from rnnlab.claims import Claim
 from rnnlab.runtime import KEY_RESULT_FILE
 from notebook_tools import (autograded_outcomes, execute, is_autograded_test, nbgrader_meta, protected_lines,
                             solution_notebooks, source_lines, student_version)
@@ -36,7 +37,7 @@ def test_solution_passes_every_autograded_test_quietly(solution, workdir):
         printed = "\n".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs)
         for claim in key["claims"]:
             assert isinstance(claim["held"], bool) and claim["values"].strip(), claim
-            assert f"check: {claim['statement']}: {'yes' if claim['held'] else 'no'} ({claim['values']})" in printed
+            assert Claim(**claim).line() in printed
     if solution.parent.name == "03_rnn_vs_lstm_sweep":  # the length effect shows as the notebook trains the models
         for sweep in ("reviews", "cue_first"):      # (Experiment A on the stand-in, and the cue-first control)
             accuracy = key["values"][sweep]

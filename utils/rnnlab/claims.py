@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-CHANCE = 0.5
 ABOVE_CHANCE = 0.6  # accuracy on a balanced binary task clearly above chance (4 standard errors at 400 examples)
 SUCCEEDS = 0.9      # accuracy at which a model has learned the task
 
