@@ -24,11 +24,15 @@ c.ClearSolutions.code_stub = {
 
 # Feedback that nbgrader itself writes (`nbgrader generate_feedback`, formgrader's feedback
 # buttons) reads autograded/, where the graded copies hold the hidden tests for the instructor:
-# clear them first, so no hidden line reaches a student.
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+# clear them first, so no hidden line reaches a student. The graded copies also show, for the
+# instructor, what each answer cell printed in the sandboxed run: a submission can print anything
+# there (the hidden tests it read from its own process included), so every output is cleared
+# too: a student's page shows the grader's own records, never what a submission produced.
+from nbconvert.preprocessors import ClearOutputPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
 
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+c.ClearOutputPreprocessor.enabled = True
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ClearOutputPreprocessor, CSSHTMLHeaderPreprocessor]
 
 
 def _refuse_unsandboxed_autograde(**_):

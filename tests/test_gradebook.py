@@ -30,6 +30,7 @@ s002,Grace,Hopper,grace@uni.edu,A,1002,SIS2,ghopper,M2
 s003,Sol,Alone,sol@uni.edu,B,1003,SIS3,salone,M3
 """
 PAIR = "s001+s002"
+PRINTED = "A LINE THIS SUBMISSION PRINTED"  # shown to the instructor, never on a student's page
 SCRIPT = "<script>fetch('/api/contents/pwned.txt', {method: 'PUT'}); document.title = 'PWNED';</script>"
 
 
@@ -60,6 +61,7 @@ def course(tmp_path_factory):
     folder = course / "downloads"
     folder.mkdir()
     perfect = with_names(release.perfect_submission(solution, student_version(solution)), "Ada Lovelace", "Grace Hopper")
+    perfect.cells.insert(3, nbformat.v4.new_code_cell(f"print({PRINTED[:12]!r} + {PRINTED[12:]!r})"))  # both files
     nbformat.write(perfect, folder / f"lovelaceada_1001_501_{solution.name}")
     for cell in perfect.cells:
         if nbgrader_meta(cell).get("grade_id") == "q1_rnn_decay":
@@ -129,8 +131,11 @@ def test_lms_files_and_nbgraders_own_commands(course):
     pages = list((course["course"] / "feedback").rglob("*.html"))
     nbgrader_pages = [p for p in pages if p.parent.name == ASSIGNMENT]
     assert len(nbgrader_pages) == 2 and len(pages) == 5  # nbgrader's (pair, Sol) and rnnlab's (3 students)
+    graded = nbformat.read(course["course"] / "autograded" / PAIR / ASSIGNMENT / course["solution"].name, 4)
+    assert any(PRINTED in o.get("text", "") for c in graded.cells if c.cell_type == "code" for o in c.outputs)
     for page in pages:
         text = page.read_text()
+        assert PRINTED not in text, page  # nbgrader's pages clear every output a submission produced
         for line in hidden_lines(course["solution"]):
             assert line not in text, (page, line)
         assert "rnnlab_reference" not in text and "<script>fetch" not in text

@@ -503,6 +503,9 @@ def test_the_sandbox_as_a_normal_user(tmp_path_factory):
     base.mkdir(mode=0o755)
     try:
         (base / "sandbox.py").write_text(Path(sys.modules["rnnlab_grader.sandbox"].__file__).read_text())
+        import pyseccomp  # the seccomp binding, one pure-Python file over libseccomp
+
+        (base / "pyseccomp.py").write_text(Path(pyseccomp.__file__).read_text())
         secret = base / "course"
         secret.mkdir(mode=0o755)
         (secret / "gradebook.db").write_text("instructor only")
@@ -521,7 +524,7 @@ try:
 except OSError:
     online = False
 subprocess.Popen(["sleep", "300"], start_new_session=True)
-os.write(int(sys.argv[-1]), f"{{os.getuid()}} seen={{seen}} wrote={{wrote}} online={{online}}".encode())
+os.write(int(sys.argv[-2]), f"{{os.getuid()}} seen={{seen}} wrote={{wrote}} online={{online}}".encode())
 '''
         (base / "hostile.py").write_text(hostile)
         driver = ("import sys; sys.path.insert(0, %r); from pathlib import Path; from sandbox import Sandbox; "

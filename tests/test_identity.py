@@ -219,3 +219,28 @@ def test_feedback_shows_an_fstring_message_as_text():
     assert message_text(node) == "expected shape …, got … (see the TODO)"
     source = 'out = f(1)\nassert out.shape == (3,), f"f(1) has shape {out.shape}, expected (3,)"\n'
     assert visible_message(source, 2) == "f(1) has shape …, expected (3,)"
+
+
+MALLORYS_UPLOAD = "Alan Turing_4414_assignsubmission_file_/lovelaceada_1001_77_bptt_by_hand.ipynb"
+
+
+def test_in_a_moodle_folder_the_folder_decides_never_the_uploads_own_name(roster):
+    """Alan uploads a file he named like Ada's Canvas download (her Canvas id is in the roster
+    layout the README shows): the file is Alan's, and flagged."""
+    match = roster.from_file_name(MALLORYS_UPLOAD)
+    assert match.student.id == "s004" and "Ada Lovelace" in match.note and "folder's owner only" in match.note
+    own = roster.from_file_name("Ada Lovelace_4411_assignsubmission_file_/lovelaceada_1001_77_x.ipynb")
+    assert own.student.id == "s001" and own.note == ""  # her own folder, whatever she called the file
+    assert roster.from_file_name("uploads/lovelaceada_1001_77_x.ipynb") is None  # Canvas names only top-level files
+    assert roster.from_file_name("müllerjosé_1003_99_x.ipynb").student.id == "s003"  # any Unicode letter
+
+
+def test_a_stranger_cannot_take_a_classmates_grade_through_an_upload_name(roster):
+    records = [record(MALLORYS_UPLOAD, "Ada Lovelace", "Alan Turing", "19"),
+               record("Ada Lovelace_4411_assignsubmission_file_/01_bptt_by_hand.ipynb", "Ada Lovelace", "self", "7")]
+    table = credits.credit(records, ["nb1"], roster)
+    rows = {r["id"]: r for r in reports.student_rows(table, ["nb1"], {"nb1": 19})}
+    assert rows["s001"]["nb1"] == "7" and "s004" not in table.by_student[("s001", "nb1")].partners
+    assert table.by_student[("s001", "nb1")].record["submission"].startswith("Ada Lovelace_")
+    assert rows["s004"]["nb1"] == "19" and rows["s004"]["flagged"] == "FLAGGED"  # his own file, flagged
+    assert "folder's owner only" in rows["s004"]["reason"]

@@ -66,15 +66,21 @@ def test_outputs_of_the_sandboxed_run_are_bounded_text_and_checked_pngs():
     fake = base64.b64encode(b"\x89PNG\r\n\x1a\n<script>alert(1)</script>").decode()
     big = "x" * 20_000
     lines = [{"t": "output", "index": 0, "text": "<b>hi</b>", "png": [png, fake]},
-             {"t": "output", "index": 1, "text": 5, "png": []},                       # not text: malformed
+             {"t": "output", "index": 1, "text": 5, "png": []},                       # not text: left out
+             {"t": "output", "index": 2, "text": "ALL TESTS PASSED", "png": []},       # a test cell: left out
+             {"t": "output", "index": 0, "text": "a second claim", "png": []},         # one output per cell
              *({"t": "output", "index": 10 + i, "text": big, "png": []} for i in range(400)),  # past the budget
              {"t": "end"}]
-    report = verdicts.parse(b"\n".join(json.dumps(line).encode() for line in lines))
-    assert report.malformed_lines == 1 and 0 in report.outputs and 1 not in report.outputs
-    assert sum(len(o["text"]) for o in report.outputs.values()) <= verdicts.MAX_OUTPUT_CHARS
+    display = b"\n".join(json.dumps(line).encode() for line in lines)
+    shown = {0, 1, *range(10, 410)}  # the plan's answer and course cells; 2 is a test cell
+    outputs = verdicts.parse_display(display + b"\n\xff{not json", shown)
+    assert set(outputs) >= {0} and not {1, 2} & set(outputs) and outputs[0]["text"] == "<b>hi</b>"
+    assert sum(len(o["text"]) for o in outputs.values()) <= verdicts.MAX_OUTPUT_CHARS
+    report = verdicts.parse(display)  # output lines on the verdict's channel are not part of its schema
+    assert report.finished and report.malformed_lines == len(lines) - 1 and not report.cells
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell("print('<b>hi</b>')"), nbformat.v4.new_markdown_cell("x")]
-    gradebook.add_outputs(notebook, {"0": report.outputs[0], "1": {"text": "not a code cell"}, "x": {}})
+    gradebook.add_outputs(notebook, {"0": outputs[0], "1": {"text": "not a code cell"}, "x": {}})
     outputs = notebook.cells[0].outputs
     assert [o.output_type for o in outputs] == ["stream", "display_data"] and outputs[0].text == "<b>hi</b>"
     assert list(outputs[1].data) == ["image/png"] and outputs[1].data["image/png"] == png  # the fake PNG is dropped

@@ -11,8 +11,10 @@ names LMSs give downloaded files, and ids that cannot collide.
   typo is forgiven when exactly one student is that close. A name that matches nobody, or two
   students equally, is *unmatched*: flagged and listed, never credited to anyone.
 * **File names** written by an LMS identify the submitter, whatever the notebook says: Canvas's
-  ``<login>_<userid>_<submissionid>_<file>`` (``_LATE_`` allowed) by its user id, Moodle's
-  ``<Full Name>_<participant>_assignsubmission_file_`` folder (or file prefix) by the full name.
+  ``<login>_<userid>_<fileid>_<file>`` (``_LATE_`` allowed) at the top level of the download by
+  its user id, Moodle's ``<Full Name>_<participant>_assignsubmission_file_`` folder (or, without
+  folders, file prefix) by the full name. Inside a Moodle folder the folder decides: the upload's
+  own name is the student's choice and never names anyone.
 * **Ids** are roster ids (checked to be path-safe and unique), or without a roster the typed name
   itself in an injective, path-safe spelling (``typed.ada-lovelace``): two different names never
   share a folder, a gradebook entry or a row. Nothing is a hash of what a student typed.
@@ -42,7 +44,9 @@ ALIASES = {
     "moodle_id": ("moodle_id", "id number", "idnumber", "id_number"),
     "partner": ("partner", "partner_id", "partner id"),
 }
-CANVAS_FILE = re.compile(r"(?P<login>[a-z0-9-]+)_(?:late_)?(?P<user>\d+)_(?P<submission>\d+)_.+", re.I)
+# Canvas: <sortable name lowercased, non-word characters removed>[_LATE]_<user id>_<file id>_<name>
+# (lib/content_zipper.rb); the name part may hold any Unicode letter.
+CANVAS_FILE = re.compile(r"(?P<login>[^\W_][\w-]*?)_(?:late_)?(?P<user>\d+)_(?P<submission>\d+)_.+", re.I)
 MOODLE_PART = re.compile(r"(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_(?:file|onlinetext)_.*", re.I)
 
 
@@ -167,10 +171,12 @@ GRADER_ENTRY = "rnnlab:pair"  # the lms_user_id of gradebook entries this grader
 
 @dataclass
 class Match:
-    """A typed name resolved: the student, or None with the reason."""
+    """A typed name resolved: the student, or None with the reason; ``note``: something a person
+    should look at even though the student was found (flagged)."""
 
     student: Student | None
     problem: str = ""
+    note: str = ""
 
 
 class People:
@@ -224,23 +230,46 @@ class People:
 
     def from_file_name(self, relative: str) -> Match | None:
         """The submitter an LMS's download names in ``relative`` (a path under the submissions
-        folder), or None when it follows neither layout (or there is no roster)."""
+        folder), or None when it follows neither layout (or there is no roster).
+
+        The LMS decides, never a name the student chose: in a Moodle download with a folder per
+        student the folder (Moodle made it) decides, whatever the uploaded file is called; the
+        Canvas pattern is read only from files at the top level (Canvas names every file of its
+        download; a name inside a folder is the student's own upload name). A file whose own name
+        says someone else than its folder is counted for the folder's owner and flagged."""
         if not self.roster:
             return None
         parts = Path(relative).parts
-        canvas = CANVAS_FILE.fullmatch(parts[-1])
+        folders = [part for part in parts[:-1] if MOODLE_PART.fullmatch(part)]
+        if folders:
+            found = self._moodle(folders[-1])
+            named = self._named_by_file(parts[-1])
+            if found.student is not None and named is not None and named.student is not found.student:
+                who = named.student.name if named.student is not None else "someone else"
+                found.note = (f"the file's own name {parts[-1]!r} says {who}, but it is in {found.student.name}'s "
+                              "Moodle folder: counted for the folder's owner only")
+            return found
+        if len(parts) == 1:
+            return self._named_by_file(parts[0])
+        return None
+
+    def _named_by_file(self, name: str) -> Match | None:
+        """The student a top-level file name of Canvas or Moodle (files without folders) names."""
+        canvas = CANVAS_FILE.fullmatch(name)
         if canvas:
             student = self._by_canvas.get(canvas["user"])
             return Match(student, "" if student else f"Canvas user {canvas['user']} is not on the roster")
-        for part in parts:
-            moodle = MOODLE_PART.fullmatch(part)
-            if moodle:
-                exact = {s.id: s for s in self._by_key.get(name_key(moodle["name"]), [])}
-                if len(exact) == 1:
-                    return Match(next(iter(exact.values())))
-                return Match(None, "the Moodle folder's name is " + ("not on the roster" if not exact
-                                                                      else "shared by students of the roster"))
+        if MOODLE_PART.fullmatch(name):
+            return self._moodle(name)
         return None
+
+    def _moodle(self, part: str) -> Match:
+        moodle = MOODLE_PART.fullmatch(part)
+        exact = {s.id: s for s in self._by_key.get(name_key(moodle["name"]), [])}
+        if len(exact) == 1:
+            return Match(next(iter(exact.values())))
+        return Match(None, "the Moodle folder's name is " + ("not on the roster" if not exact
+                                                              else "shared by students of the roster"))
 
 
 @dataclass
@@ -263,6 +292,8 @@ def claim_of(record: dict, people: People) -> Claim:
     partner_text = record.get("your_partner_name", "")
     alone = " ".join(partner_text.split()).casefold() == "self"
     typed_partner = None if alone else people.match(partner_text)
+    if by_file is not None and by_file.note:
+        notes.append(by_file.note)
     if by_file is not None and by_file.student is not None:
         submitter = by_file.student.id
         named = [m.student.id for m in (typed_self, typed_partner) if m is not None and m.student is not None]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import cells, prepare, repair, reports, runner, slots, submissions, verdicts
-from .sandbox import Limits, Sandbox
+from .sandbox import REFERENCE_UID_BASE, Limits, Sandbox
 
 RUNNER = Path(runner.__file__).resolve()
 REFERENCE = Path(importlib.util.find_spec(runner.REFERENCE_PACKAGE).origin).resolve().parent
@@ -142,8 +142,9 @@ def reference_runs(releases, sandbox: Sandbox, jobs: int = 1, threads: int | Non
     seed = secrets.randbelow(10**6) + 1 if seed is None else seed
     with ThreadPoolExecutor(max(1, jobs)) as pool:
         def run(release):
-            with slots.machine_slot(sandbox.slot) as slot:
-                return reference_run(release, dataclasses.replace(sandbox, slot=slot), seed, threads)
+            with slots.machine_slot(sandbox.slot) as slot:  # a uid no submission ever runs as
+                box = dataclasses.replace(sandbox, slot=slot, uid_base=REFERENCE_UID_BASE)
+                return reference_run(release, box, seed, threads)
         return {r.assignment: r for r in pool.map(run, releases)}
 
 
@@ -215,7 +216,8 @@ def grade_one(path: Path, name: str, releases: list[submissions.Release], refere
     context = verdicts.Context(prepared.definitions, (prepared.your_name, prepared.your_partner_name))
     reference = references[release.assignment]
     report, outcome, crashed = run_with_restarts(cells, prepared.imports, sandbox, threads, reference.seed, outputs=True)
-    row["outputs"] = report.outputs  # what the cells printed and drew, for the instructor's graded copy only
+    shown = {c.index for c in cells if c.kind != "test"}  # never output under an instructor's test cell
+    row["outputs"] = verdicts.parse_display(outcome.display, shown)  # for the instructor's graded copy only
 
     def verdict_of(cell):
         claimed = report.outcome(cell.index)

@@ -88,7 +88,7 @@ def prepare(path: Path, releases: list[submissions.Release]) -> Prepared:
 
 def _to_json(prepared: Prepared) -> str:
     data = dataclasses.asdict(prepared)
-    data["definitions"] = {name: [sorted(uses) for uses in bindings]
+    data["definitions"] = {name: [[sorted(use.identifiers), sorted(use.reads)] for use in bindings]
                            for name, bindings in prepared.definitions.items()}
     return json.dumps(data)
 
@@ -97,7 +97,8 @@ def _from_json(text: str) -> Prepared:
     data = json.loads(text)
     cells = [submissions.PlannedCell(c["index"], c["kind"], c["source"], c["label"], float(c["points"]), bool(c["own"]),
                                      tuple(c["defines"])) for c in data.pop("cells")]
-    definitions = {name: tuple(frozenset(uses) for uses in bindings) for name, bindings in data.pop("definitions").items()}
+    definitions = {name: tuple(source_checks.Use(frozenset(used), frozenset(read)) for used, read in bindings)
+                   for name, bindings in data.pop("definitions").items()}
     imports = [tuple(i) for i in data.pop("imports")]
     return Prepared(**data, cells=cells, definitions=definitions, imports=imports)
 

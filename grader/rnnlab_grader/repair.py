@@ -47,12 +47,31 @@ def requested_names(stub: str) -> set[str]:
     return defined_names(stub) | shown
 
 
+@functools.lru_cache(maxsize=1)
+def _ipython_transformer():
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager()
+
+
+def as_python(source: str) -> str:
+    """A code cell as the kernel runs it: IPython's own transformer turns magics (``%timeit``,
+    ``!ls``, ``%%time``) and help syntax into Python, line numbers kept."""
+    if not any(mark in source for mark in "%!?"):
+        return source  # nothing IPython would change (the common case, and much faster)
+    try:
+        return _ipython_transformer().transform_cell(source)
+    except Exception:  # noqa: BLE001 - the kernel would fail on it as well; parse it as it is
+        return source
+
+
 @functools.lru_cache(maxsize=4096)
 def parse_cell(source: str) -> ast.Module | None:
-    """The syntax tree of a code cell, or None when it does not parse (or parsing it runs out of
-    memory or recursion): every stage of the grader reads cells through this one parse."""
+    """The syntax tree of a code cell as the kernel runs it (``as_python``), or None when it does
+    not parse (or parsing it runs out of memory or recursion): every stage of the grader reads
+    cells through this one parse."""
     try:
-        return ast.parse(source)
+        return ast.parse(as_python(source))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 

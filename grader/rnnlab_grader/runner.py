@@ -1,7 +1,7 @@
 """The program that runs a notebook *inside* a sandbox and reports, per cell, what happened and
 what its tests recorded.
 
-    python -I runner.py REPORT_FD  < plan.json
+    python -I runner.py REPORT_FD DISPLAY_FD  < plan.json
 
 The same program runs twice per submission, in two separate sandboxes: once over the student's
 cells and once over the solution's (``reference``). **It decides nothing.** Code in an answer
@@ -26,9 +26,10 @@ What it still does for honest students (and as hints for a person, never as the 
   sockets. A submission can suppress any of these flags: they are hints only.
 * Report lines are JSON, one per cell (``{"t": "cell", ...}``), per flag and at the end. With
   ``"outputs"`` in the plan, what each answer or course cell printed and the figures it left open
-  are reported too (``{"t": "output", ...}``: bounded text and PNGs, closed after each cell as
-  Jupyter's inline backend does), for the instructor's graded copy only: they never reach a
-  verdict. Files the notebook writes are never read.
+  go to a second channel, DISPLAY_FD (``{"t": "output", ...}``: bounded text and PNGs, closed
+  after each cell as Jupyter's inline backend does), for the instructor's graded copy only: they
+  never share the report's pipe or its bound, and never reach a verdict. Files the notebook
+  writes are never read.
 """
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ def _is_cell_frame(frame) -> bool:
 def main() -> int:  # noqa: C901 - one linear story
     import signal
 
-    report_fd = int(sys.argv[-1])  # nothing is signed: what this process reports is a claim (module docstring)
+    report_fd, display_fd = int(sys.argv[-2]), int(sys.argv[-1])  # nothing is signed: a report is a claim
     import json
 
     plan = json.loads(sys.stdin.buffer.read().decode())
@@ -319,10 +320,10 @@ def main() -> int:  # noqa: C901 - one linear story
             flags.add(event)
 
 
-    def emit(message: dict) -> None:
+    def emit(message: dict, fd: int = report_fd) -> None:
         data = (dumps(message, allow_nan=True) + "\n").encode()
         while data:
-            data = data[write(report_fd, data):]
+            data = data[write(fd, data):]
 
     want_outputs = bool(plan.get("outputs"))
     import base64
@@ -502,7 +503,7 @@ def main() -> int:  # noqa: C901 - one linear story
             text = "".join(p for p in parts if type_of(p) is str)[:OUTPUT_CHARS]
             figures = open_figures()
             if text or figures:
-                emit({"t": "output", "index": index, "text": text, "png": figures})
+                emit({"t": "output", "index": index, "text": text, "png": figures}, display_fd)
         for name in step.get("defines", ()):  # functions, classes and imports of the course's own cells
             if name in namespace:
                 course_names[name] = namespace[name]

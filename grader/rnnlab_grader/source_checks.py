@@ -3,8 +3,11 @@
 A test that says "write it with NumPy only" (``assert_numpy_only``) or "not with the course's
 model" (``assert_not_using``) is decided here, outside every sandbox, from the code the student
 handed in: the definitions of the named function or class in the student's cells, and, followed
-through, every helper, class, alias or import those definitions use that the student's cells
-define. Only code counts (names, attributes, imports; docstrings, strings and comments are text).
+through, every helper, class, alias or import those definitions read from outside themselves
+(their free and global names, as Python's own ``symtable`` resolves them: a loop variable
+``grad`` is the function's own, whatever a later cell imports under that name) that the student's
+cells define. Only code counts (names, attributes, imports; docstrings, strings and comments are
+text), and cells are read as the kernel runs them (``repair.parse_cell``: magics included).
 
 What a source check cannot see: a forbidden module reached through a name built at run time
 (``getattr(__import__("to" + "rch"), ...)``) or through a data assignment. The values the test
@@ -14,12 +17,42 @@ it has only used a tool the TODO ruled out (the README's threat model lists this
 from __future__ import annotations
 
 import ast
+import symtable
+from typing import NamedTuple
 
 from rnnlab.checks import tree_identifiers
 
 from .repair import parse_cell
 
-Definitions = dict[str, tuple[frozenset[str], ...]]
+
+class Use(NamedTuple):
+    """What one binding of a name uses: every identifier of its code (what a forbidden module
+    shows up as) and the names it reads from outside itself (what is followed to other bindings)."""
+
+    identifiers: frozenset[str]
+    reads: frozenset[str]
+
+
+Definitions = dict[str, tuple[Use, ...]]
+
+
+def outside_reads(node: ast.stmt) -> frozenset[str]:
+    """The names a module-level statement reads from the module's scope: what the statement
+    itself references at module level (decorators, defaults, base classes, an alias's value) and
+    the global names of every function, lambda or class body inside it. Imports read nothing."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return frozenset()
+    try:
+        table = symtable.symtable(ast.unparse(node), "<cell>", "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return frozenset(tree_identifiers(node))  # cannot be resolved: follow every name, as before
+    reads = {s.get_name() for s in table.get_symbols() if s.is_referenced()}
+    todo = list(table.get_children())
+    while todo:
+        inner = todo.pop()
+        reads |= {s.get_name() for s in inner.get_symbols() if s.is_referenced() and s.is_global()}
+        todo += inner.get_children()
+    return frozenset(reads)
 
 
 def _bindings(statements):
@@ -43,29 +76,45 @@ def _bindings(statements):
                     yield from _bindings(child.body if isinstance(child, ast.ExceptHandler) else [child])
 
 
+CELL_MAGICS_THAT_RUN_THEIR_BODY = frozenset({"time", "timeit", "capture", "prun"})
+
+
+def _statements(tree: ast.Module) -> list[ast.stmt]:
+    """The cell's statements; a cell under ``%%time`` (or another magic that runs its body as
+    Python in the notebook's namespace) is read as its body."""
+    body = tree.body
+    if len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(call := body[0].value, ast.Call) \
+            and isinstance(call.func, ast.Attribute) and call.func.attr == "run_cell_magic" and len(call.args) == 3 \
+            and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in call.args) \
+            and call.args[0].value in CELL_MAGICS_THAT_RUN_THEIR_BODY:
+        inner = parse_cell(call.args[2].value)
+        return inner.body if inner is not None else []
+    return body
+
+
 def definitions(sources) -> Definitions:
     """For every name the cells bind as code (see ``_bindings``), the names each binding uses.
     Cells that do not parse are skipped (they cannot have defined anything when run)."""
-    found: dict[str, list[frozenset[str]]] = {}
+    found: dict[str, list[Use]] = {}
     for source in sources:
         tree = parse_cell(source)
         if tree is None:
             continue
-        for name, node in _bindings(tree.body):
-            found.setdefault(name, []).append(frozenset(tree_identifiers(node)))
+        for name, node in _bindings(_statements(tree)):
+            found.setdefault(name, []).append(Use(frozenset(tree_identifiers(node)), outside_reads(node)))
     return {name: tuple(uses) for name, uses in found.items()}
 
 
 def forbidden_names(index: Definitions, name: str, forbid) -> list[str] | None:
     """The names of ``forbid`` that the definitions of ``name`` use, directly or through what they
-    use that the student's cells define; None when the student's cells never define ``name``."""
+    read from outside that the student's cells define; None when the cells never define ``name``."""
     if name not in index:
         return None
     seen, todo, used = {name}, [name], set()
     while todo:
-        for names in index[todo.pop()]:
-            used |= names
-            for other in names - seen:
+        for use in index[todo.pop()]:
+            used |= use.identifiers
+            for other in use.reads - seen:
                 if other in index:
                     seen.add(other)
                     todo.append(other)

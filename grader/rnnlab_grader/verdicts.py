@@ -82,7 +82,6 @@ class Report:
     flags: set[str] = field(default_factory=set)
     finished: bool = False
     malformed_lines: int = 0
-    outputs: dict[int, dict] = field(default_factory=dict)  # index -> {"text": str, "png": [base64]}, display only
 
     def outcome(self, index: int) -> CellRecord | None:
         """The cell's one record; None if it never reported; a fail when it reported twice."""
@@ -146,9 +145,33 @@ def _entry(raw, budget: list[int]) -> Entry:
     return Entry(raw["kind"], name[:200], line if 0 <= line < 100_000 else 0, value, clean)
 
 
+def parse_display(display: bytes, shown: set[int]) -> dict[int, dict]:
+    """What the run's display channel holds for the cells in ``shown`` (the plan's answer and
+    course cells; never a test cell): ``{index: {"text": str, "png": [base64]}}``, display only.
+    Lines outside the schema, for other cells, or past ``MAX_OUTPUT_CHARS`` are left out."""
+    outputs, budget = {}, MAX_OUTPUT_CHARS
+    for raw in display.split(b"\n"):
+        try:
+            message = json.loads(raw.decode("utf-8")) if raw and len(raw) <= MAX_LINE_BYTES else None
+        except (ValueError, UnicodeDecodeError, RecursionError, MemoryError):
+            continue
+        if type(message) is not dict or message.get("t") != "output":
+            continue
+        index, text, pngs = message.get("index"), message.get("text", ""), message.get("png", [])
+        if type(index) is not int or index not in shown or index in outputs or type(text) is not str \
+                or type(pngs) is not list or len(text) > OUTPUT_CHARS or len(pngs) > OUTPUT_FIGURES \
+                or not all(type(p) is str and len(p) <= OUTPUT_PNG_CHARS for p in pngs):
+            continue
+        size = len(text) + sum(len(p) for p in pngs)
+        if budget >= size:
+            budget -= size
+            outputs[index] = {"text": text, "png": pngs}
+    return outputs
+
+
 def parse(report: bytes) -> Report:
     """Read the runner's JSON lines (see ``runner.emit``) as plain data."""
-    result, budget, output_budget = Report(), [MAX_NUMBERS], [MAX_OUTPUT_CHARS]
+    result, budget = Report(), [MAX_NUMBERS]
     for raw in report.split(b"\n"):
         if not raw:
             continue
@@ -171,16 +194,6 @@ def parse(report: bytes) -> Report:
                 record = CellRecord(status, error if ERROR.fullmatch(error) else "Error",
                                     line if 0 <= line < 100_000 else 0, entries)
                 result.cells.setdefault(index, []).append(record)
-            elif kind == "output":
-                index, text, pngs = message.get("index"), message.get("text", ""), message.get("png", [])
-                if type(index) is not int or type(text) is not str or type(pngs) is not list \
-                        or len(text) > OUTPUT_CHARS or len(pngs) > OUTPUT_FIGURES \
-                        or not all(type(p) is str and len(p) <= OUTPUT_PNG_CHARS for p in pngs):
-                    raise Malformed("output")
-                size = len(text) + sum(len(p) for p in pngs)
-                if output_budget[0] >= size:  # past the budget, outputs are left out (they are display only)
-                    output_budget[0] -= size
-                    result.outputs[index] = {"text": text, "png": pngs}
             elif kind == "flag":
                 name = message.get("name")
                 result.flags.add(name if type(name) is str and TOKEN.fullmatch(name) else "unnamed")
