@@ -87,7 +87,7 @@ def todo_calls(ns: dict) -> list[tuple[str, object, tuple]]:
     lm = RecurrentLanguageModel(9, 3, 4, kind="lstm")
     x = torch.randint(1, 9, (2, 5))
     F.cross_entropy(lm(x)[0].reshape(-1, 9), x.reshape(-1)).backward()
-    texts = ["The <b>cat</b> saw the dog's bone!", "a dog ran, the cat sat"]
+    texts = ["The <b>cat</b> saw the dog's bone!", "a dog ran, the cat sat", "zebra bone, a yak saw"]  # ties
     cleaned = [ns["preprocess_text"](t) for t in texts]
     vocabulary = ns["build_vocabulary"](cleaned, 6)
     W = rng.normal(size=(5, 5))
@@ -113,6 +113,11 @@ def todo_calls(ns: dict) -> list[tuple[str, object, tuple]]:
         ("perplexity", ns["perplexity"], (1.7,)),
         ("recurrent_grad_norm", ns["recurrent_grad_norm"], (lm,)),
     ]
+
+
+# The arguments a student could adapt a package function to (what the TODO's inputs become in
+# one line): the vocabulary TODO's cleaned texts as token lists.
+ADAPTED = {"build_vocabulary": lambda args: ([text.split() for text in args[0]], *args[1:])}
 
 
 def _fresh(args: tuple) -> tuple:
@@ -149,6 +154,9 @@ def parts(value, depth: int = 0) -> list:
         if value and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
             return [list(value)]
         return [p for v in value for p in parts(v, depth + 1)]
+    if hasattr(value, "__dict__") and not isinstance(value, (type, nn.Module)) and not inspect.ismodule(value) \
+            and not callable(value):  # an object a package returns: its public attributes (a Vocabulary's stoi)
+        return [p for k, v in vars(value).items() if not k.startswith("_") for p in parts(v, depth + 1)]
     return []
 
 
@@ -191,6 +199,10 @@ def public_callables(package: str) -> dict[str, object]:
             home = getattr(value, "__module__", "") or ""
             if home.split(".")[0] == package:
                 found[f"{home}.{getattr(value, '__qualname__', name)}"] = value
+                if inspect.isclass(value):  # its alternative constructors too (Vocabulary.build)
+                    for attribute, raw in vars(value).items():
+                        if not attribute.startswith("_") and isinstance(raw, (classmethod, staticmethod)):
+                            found[f"{home}.{value.__qualname__}.{attribute}"] = getattr(value, attribute)
     return found
 
 
@@ -203,18 +215,21 @@ def find_leaks(packages: list[str]) -> list[tuple[str, str]]:
         torch.manual_seed(1)
         expected = [p for p in parts(solution(*_fresh(args))) if _meaningful(p)]
         assert expected, f"{todo}: the solution's answer has no comparable part"
+        tries = [args] + ([ADAPTED[todo](args)] if todo in ADAPTED else [])
         for name, candidate in sorted(candidates.items()):
             if inspect.isclass(candidate) and issubclass(candidate, BaseException):
                 continue
-            try:
-                torch.manual_seed(1)
-                result = parts(candidate(*_fresh(args)))
-            except Exception:  # noqa: BLE001 - most callables reject these arguments
-                continue
-            finally:
-                plt.close("all")
-            if any(_same(e, r) for e in expected for r in result) and (todo, name) not in ALLOWED:
-                leaks.append((todo, name))
+            for attempt in tries:
+                try:
+                    torch.manual_seed(1)
+                    result = parts(candidate(*_fresh(attempt)))
+                except Exception:  # noqa: BLE001 - most callables reject these arguments
+                    continue
+                finally:
+                    plt.close("all")
+                if any(_same(e, r) for e in expected for r in result) and (todo, name) not in ALLOWED:
+                    leaks.append((todo, name))
+                    break
     return leaks
 
 

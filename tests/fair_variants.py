@@ -357,7 +357,7 @@ NB03 = {
     text = "".join(ch if "a" <= ch <= "z" else " " for ch in text)
     return " ".join(text.split())
 ''',
-        '''TAG = re.compile(r"</?[A-Za-z][^>]*>")
+        '''TAG = re.compile(r"<[A-Za-z/][^>]*>")
 
 def preprocess_text(text):
     words = re.sub(r"[^a-z]", " ", TAG.sub(" ", text.lower()).replace("'", ""))
@@ -630,3 +630,65 @@ VARIANTS = {
     "03_rnn_vs_lstm_sweep": NB03,
     "04_wikitext_perplexity": NB04,
 }
+
+# Honest notebooks in the shapes students write them, beyond the answer cells (#30, #33): each must
+# keep full marks. (assignment, answers to replace, cells to add after a grade_id)
+_HEATMAPS = '''import matplotlib.pyplot as plt
+import numpy as np
+for k in range(4):  # exploring: four large heat maps, left open as a notebook shows them
+    plt.figure(figsize=(10, 10))
+    plt.imshow(np.random.default_rng(k).random((600, 600)), cmap="viridis")
+    plt.colorbar()
+    plt.title(f"noise {k}")
+'''
+_CLIP_WITH_GRAD_LOOP = '''def clip_by_global_norm(grads, max_norm):
+    total = float(np.sqrt(sum(float(np.sum(grad ** 2)) for grad in grads.values())))
+    scale = max_norm / total if total > max_norm else 1.0
+    clipped = {}
+    for name, grad in grads.items():
+        clipped[name] = grad * scale
+    return clipped, total
+'''
+_LATER_AUTOGRAD_IMPORT = "from torch.autograd import grad  # for trying things out later\nimport torch\n"
+_FLOAT32_PROBE = '''def hidden_grad_norms(model, ids, lengths, labels):
+    rnn = model.rnn
+    x = model.embed(ids)
+    h = torch.zeros(ids.shape[0], rnn.hidden_size)  # float32, the default dtype
+    states = []
+    for t in range(ids.shape[1]):
+        h = torch.tanh(x[:, t] @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 + h @ rnn.weight_hh_l0.T + rnn.bias_hh_l0)
+        h.retain_grad()
+        states.append(h)
+    final = torch.stack(states, 1)[torch.arange(ids.shape[0]), lengths - 1]
+    F.binary_cross_entropy_with_logits(model.head(final).squeeze(-1), labels).backward()
+    norms = torch.stack([s.grad.double().norm(dim=1) for s in states], 1)
+    real = (torch.arange(ids.shape[1])[None, :] < lengths[:, None]).double()
+    model.zero_grad()
+    return ((norms * real).sum(0) / real.sum(0)).detach()
+'''
+_EVALUATE_RESTORING_MODE = '''def evaluate(model, loader, device):
+    was_training = model.training
+    model.eval()
+    total, right, n = 0.0, 0, 0
+    try:
+        with torch.no_grad():
+            for ids, lengths, labels in loader:
+                logits = model(ids.to(device), lengths)
+                labels = labels.to(device)
+                total += F.binary_cross_entropy_with_logits(logits, labels, reduction="sum").item()
+                right += int(((logits > 0).float() == labels).sum())
+                n += labels.numel()
+    finally:
+        model.train(was_training)  # leave the model as the caller had it
+    return total / n, right / n
+'''
+HONEST = {
+    "heat-maps": ("01_bptt_by_hand", {}, [("rnn_forward", _HEATMAPS), ("rnn_backward", _HEATMAPS),
+                                          ("gru_forward", _HEATMAPS), ("measures", _HEATMAPS)]),
+    "grad-loop-variable": ("01_bptt_by_hand", {"clip_by_global_norm": _CLIP_WITH_GRAD_LOOP},
+                           [("test_clip", _LATER_AUTOGRAD_IMPORT)]),
+    "timeit-magic": ("01_bptt_by_hand", {"rnn_forward": None}, []),  # the solution's answer + a %timeit line
+    "float32-zeros": ("02_imdb_gradient_probe", {"hidden_grad_norms": _FLOAT32_PROBE}, []),
+    "evaluate-restores-mode": ("03_rnn_vs_lstm_sweep", {"evaluate": _EVALUATE_RESTORING_MODE}, []),
+}
+TIMEIT_LINE = "\n%timeit -n 1 -r 1 rnn_forward(X, init_rnn(D, H, V, np.random.default_rng(0)), target)\n"

@@ -89,3 +89,25 @@ def test_assert_not_using_reads_classes():
     assert_not_using(WrittenByHand, "RecurrentClassifier")
     with pytest.raises(AssertionError, match="BuiltOnTheCourseModel\\(\\) uses RecurrentClassifier"):
         assert_not_using(BuiltOnTheCourseModel, "RecurrentClassifier")
+
+
+def test_a_float32_run_comes_back_in_float32_whatever_the_answer_returns():
+    """An answer that starts from torch.zeros (float32) crashes against the float64 copy; its
+    float32 run's norms, taken in float64 as the TODO recommends, come back as float32, so the
+    grader compares them at the float32 tolerance."""
+    import torch
+    from rnnlab.checks import run_in_float64_or_float32
+
+    def answer(weight):
+        h = torch.zeros(2)  # float32, as torch.zeros makes it
+        out = (h + weight @ torch.ones(2, dtype=weight.dtype)) if weight.dtype == torch.float32 else weight @ h
+        return out.double().norm().reshape(1), {"states": [out.double()]}
+
+    (norm, extra), dtype = run_in_float64_or_float32(answer, torch.eye(2))
+    assert dtype == torch.float32 and norm.dtype == torch.float32 and extra["states"][0].dtype == torch.float32
+
+    def float64_answer(weight):
+        return (weight @ weight.new_ones(2)).norm()
+
+    result, dtype = run_in_float64_or_float32(float64_answer, torch.eye(2))
+    assert dtype == result.dtype == torch.float64

@@ -177,3 +177,28 @@ def test_the_student_install_route_gives_a_kernel_that_runs_a_notebook(exported,
     ran = nbformat.read(tmp_path / "out.ipynb", 4)
     assert any("profile=grade" in "".join(o.get("text", "") for o in c.outputs) for c in ran.cells
                if c.cell_type == "code"), [c.outputs for c in ran.cells if c.cell_type == "code"]
+
+
+def test_the_answer_oracle_finds_a_vocabulary_answer_behind_a_classmethod(tmp_path, monkeypatch):
+    """A class whose ``build`` classmethod takes token lists and keeps the TODO's ``word -> id`` in an
+    attribute is found: the oracle calls alternative constructors, with the arguments a student could
+    adapt (``text.split()``), and looks into what they return. ``rnnlab.text.Vocabulary`` breaks ties
+    alphabetically, which the graded ``build_vocabulary`` may not (its TODO fixes first-seen order)."""
+    from answer_oracle import find_leaks
+
+    package = tmp_path / "leaky"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        "from collections import Counter\n"
+        "class Words:\n"
+        "    def __init__(self, stoi):\n"
+        "        self.stoi = stoi\n"
+        "    @classmethod\n"
+        "    def build(cls, token_lists, max_size):\n"
+        "        counts = Counter(t for tokens in token_lists for t in tokens)\n"
+        "        stoi = {'<pad>': 0, '<unk>': 1}\n"
+        "        for word, _ in counts.most_common(max_size - 2):\n"
+        "            stoi[word] = len(stoi)\n"
+        "        return cls(stoi)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert ("build_vocabulary", "leaky.Words.build") in find_leaks(["leaky"])

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from fair_variants import VARIANTS
+from fair_variants import HONEST, TIMEIT_LINE, VARIANTS
 from notebook_tools import ROOT, nbgrader_meta, solution_notebooks, student_version
 from rnnlab_grader.cells import is_test
 
@@ -76,6 +76,19 @@ def submission(assignment: str, replace: dict[str, str]) -> nbformat.NotebookNod
     return notebook
 
 
+def honest(assignment: str, replace: dict, added: list) -> nbformat.NotebookNode:
+    """The perfect submission with ``replace`` swapped in (None: the solution's answer followed by
+    ``TIMEIT_LINE``) and each ``(grade_id, source)`` of ``added`` as a new code cell after that cell."""
+    notebook = submission(assignment, {k: v for k, v in replace.items() if v is not None})
+    for cell in notebook.cells:
+        if replace.get(nbgrader_meta(cell).get("grade_id"), "") is None:
+            cell.source = cell.source.rstrip() + "\n" + TIMEIT_LINE
+    for after, source in reversed(added):
+        position = next(i for i, c in enumerate(notebook.cells) if nbgrader_meta(c).get("grade_id") == after)
+        notebook.cells.insert(position + 1, nbformat.v4.new_code_cell(source))
+    return notebook
+
+
 def stub(assignment: str, grade_id: str) -> str:
     """The release's source of an answer cell (the stub a student starts from)."""
     return next(c.source for c in _release_cells(assignment) if nbgrader_meta(c).get("grade_id") == grade_id)
@@ -117,6 +130,8 @@ def graded(tmp_path_factory):
                 assignment, {grade_id: sources[style] for grade_id, sources in todos.items()})
         for grade_id in todos:
             notebooks[f"{assignment}-stub-{grade_id}"] = submission(assignment, {grade_id: stub(assignment, grade_id)})
+    for name, (assignment, replace, added) in HONEST.items():
+        notebooks[f"honest-{name}"] = honest(assignment, replace, added)
     return grade(notebooks, tmp_path_factory.mktemp("fair"))
 
 
@@ -125,6 +140,15 @@ def graded(tmp_path_factory):
 def test_correct_answers_in_other_styles_score_full_marks(graded, assignment, style):
     row = graded[f"{assignment}-style{style}"]
     assert float(row["total"]) == float(row["max_total"]) == sum(points_of_tests(assignment).values()), row["reason"]
+    assert row["flagged"] == "", row["reason"]
+
+
+@pytest.mark.parametrize("name", sorted(HONEST))
+def test_honest_notebooks_in_the_shapes_students_write_keep_full_marks(graded, name):
+    """Large figures left open, a loop variable named like a later import, a magic in an answer
+    cell, a float32 start state, an evaluate that restores the caller's mode (#30)."""
+    row = graded[f"honest-{name}"]
+    assert float(row["total"]) == float(row["max_total"]) == sum(points_of_tests(HONEST[name][0]).values()), row["reason"]
     assert row["flagged"] == "", row["reason"]
 
 

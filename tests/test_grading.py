@@ -206,6 +206,8 @@ def graded(course, tmp_path_factory):
     other_course.cells = [nbformat.v4.new_markdown_cell("# Homework 3"), nbformat.v4.new_code_cell("x = 1")]
     nbformat.write(other_course, folder / "other-course.ipynb")
     (folder / "link.ipynb").symlink_to(course / "solutions" / ASSIGNMENT / f"{NAME}.ipynb")
+    (folder / "zero-link.ipynb").symlink_to("/dev/zero")  # endless bytes: refused before any is read
+    os.mkfifo(folder / "fifo.ipynb")  # opening it would block: refused before it is opened
 
     before = digest(course)
     started = time.monotonic()
@@ -364,7 +366,7 @@ def test_malformed_files_get_a_reason(graded):
         "source-not-text": "malformed notebook: the source of cell 6 is not text",
         "lone-surrogate": "malformed notebook: the source of cell 1 holds text that is not valid Unicode",
         "huge": "larger than 128 MB", "other-course": "not a notebook of this course",
-        "link": "not a regular file",
+        "link": "not a regular file", "zero-link": "not a regular file", "fifo": "not a regular file",
     }
     for name, reason in expected.items():
         record = row(graded, name)

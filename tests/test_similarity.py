@@ -113,3 +113,23 @@ def test_hostile_answers_cost_the_report_little():
     long_cell = similarity.normalise("\n".join(f"v{i} = {i}" for i in range(20_000)))
     deep_cell = similarity.normalise("x = " + "(" * 5_000 + "1" + ")" * 5_000)
     assert time.monotonic() - started < 20 and long_cell and deep_cell
+
+
+@pytest.mark.parametrize("awkward", ["a  b", "-draft", "x" * 230])
+def test_a_file_whose_name_a_table_changes_is_still_compared(tmp_path, releases, awkward):
+    """Records name a file as the tables write it (re-spaced, formula-escaped, cut at 200
+    characters): the report finds the file by its content (#30, #31)."""
+    from rnnlab_grader import reports
+
+    styles = VARIANTS[ASSIGNMENT]
+    source = submission(ASSIGNMENT, {g: v[0] for g, v in styles.items()})
+    copy_path, source_path = tmp_path / f"{awkward}.ipynb", tmp_path / "source.ipynb"
+    nbformat.write(source, source_path)
+    nbformat.write(_disguised(ASSIGNMENT, releases, style=0, seed=3), copy_path)
+    records = [{"submission": reports.safe_text(path.name, 200), "sha256": submissions.sha256(path),
+                "your_name": name, "your_partner_name": "self", "assignment": ASSIGNMENT, "total": "5", "reason": ""}
+               for path, name in ((source_path, "Alan Turing"), (copy_path, "Eve Copier"))]
+    assert records[1]["submission"] != copy_path.name  # the table's name is not the file's
+    table = credits.credit(records, [ASSIGNMENT], identity.People(None))
+    found = similarity.find(records, submissions.files_by_hash(tmp_path), releases, table)
+    assert {frozenset(m.files) for m in found.matches} == {frozenset(r["submission"] for r in records)}

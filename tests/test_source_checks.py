@@ -43,3 +43,12 @@ def test_cells_with_magics_parse_as_the_kernel_runs_them():
     assert "rnn_forward" in index and forbidden_names(index, "rnn_forward", ["torch"]) == []
     timed = "%%time\ndef f(x):\n    return torch.tanh(x)"
     assert parse_cell(timed) is not None and forbidden_names(definitions([timed]), "f", ["torch"]) == ["torch"]
+
+
+def test_timing_magics_are_not_flagged_but_what_they_run_is():
+    from rnnlab_grader.tampering import reaches
+
+    assert reaches("def f(x):\n    return x\n%timeit -n 1 -r 1 f(3)") == set()
+    assert reaches("%%time\ny = f(2)") == set() and reaches("%matplotlib inline") == set()
+    assert reaches("%timeit -n1 exec('x = 1')") == {"exec"} and reaches("%%time\nimport gc") == {"gc"}
+    assert reaches("%load_ext something") == {"get_ipython"} and reaches("!ls /") == {"get_ipython"}

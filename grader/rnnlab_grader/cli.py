@@ -142,11 +142,12 @@ def main(argv: list[str] | None = None) -> int:
         more = len(credits.unidentified) - 10
         print(f"credited to nobody, {len(credits.unidentified)} files (no name, or one the roster does not know; "
               f"each has a flagged row with the reason): {shown}" + (f" and {more} more" if more > 0 else ""))
+    located = submissions.files_by_hash(args.submissions)  # found again by content, whatever a table made of the name
     if args.similarity:
         from . import similarity
 
         try:  # a flag for a person: its failure costs the page, never the grades
-            found = similarity.find(grades.records, args.submissions, releases, credits)
+            found = similarity.find(grades.records, located, releases, credits)
             similarity.mark_records(grades.records, found)
             grades.write()
             similarity.write_page(args.similarity, found)
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         from . import gradebook
 
         url = f"sqlite:///{args.gradebook.resolve()}"
-        imported = gradebook.import_results(url, args.gradebook.resolve().parent, args.submissions, credits, releases,
+        imported = gradebook.import_results(url, args.gradebook.resolve().parent, located, credits, releases,
                                             outputs)
         print(f"imported {imported.submissions} pair submissions into {args.gradebook} for formgrader"
               + "".join(f"\n  not imported: {reports.safe_text(s, 200)}" for s in imported.skipped))

@@ -204,6 +204,14 @@ def grade_one(path: Path, name: str, releases: list[submissions.Release], refere
     """Grade one file; always returns a row (0 points and a reason when it cannot be graded).
     ``row["failed"]`` is true when the file could not be graded or its run did not finish."""
     row = empty_row(name)
+    try:  # a link, FIFO, device, empty or huge file is refused before anything reads it
+        submissions.check_file(path)
+    except submissions.Unreadable as error:
+        row["reason"] = str(error)
+        return row
+    except OSError as error:
+        row["reason"] = f"could not read the file ({type(error).__name__})"
+        return row
     prepared = prepare.prepare_bounded(path, releases)
     row["sha256"], row["flags"] = prepared.sha256, prepared.flags
     if prepared.reason:

@@ -57,6 +57,7 @@ def prepare(path: Path, releases: list[submissions.Release]) -> Prepared:
     """Everything the grader needs before the run, from the file alone (in this process)."""
     prepared = Prepared()
     try:
+        submissions.check_file(path)  # links, devices, FIFOs, empty and huge files: refused unread
         prepared.sha256 = submissions.sha256(path)
         notebook = submissions.read_submission(path)
     except submissions.Unreadable as error:
@@ -174,9 +175,9 @@ def prepare_bounded(path: Path, releases: list[submissions.Release], memory_byte
             return _from_json(reply)
     except (ValueError, KeyError, TypeError, BrokenPipeError, OSError):
         pass  # a reply that does not fit, or a helper that died twice: treated as a failure
-    try:
+    try:  # bounded: a regular file of at most MAX_BYTES, never a link, FIFO or device
         digest = submissions.sha256(path)
-    except OSError:
+    except (OSError, submissions.Unreadable):
         digest = ""
     return Prepared(sha256=digest, flags=[LIMIT_FLAG],
                     reason=f"could not be read within the grader's limits ({memory_bytes / 2**30:g} GiB, {cpu_s} s "

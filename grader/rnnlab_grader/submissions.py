@@ -15,8 +15,10 @@ The run plan lists the code cells in order with who wrote them:
 from __future__ import annotations
 
 import ast
+import errno
 import hashlib
 import json
+import os
 import re
 import stat
 from dataclasses import dataclass
@@ -90,20 +92,56 @@ def check_file(path: Path) -> None:
                          "and submit again")
 
 
+def open_regular(path: Path):
+    """``path`` opened for reading, never following a link and never blocking on a FIFO or a
+    device: what is opened is checked (``fstat``) to be a regular file of at most ``MAX_BYTES``,
+    so nothing that is not one is ever read. Raises ``Unreadable`` (with what to do) otherwise."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise Unreadable("not a regular file (a link or a device): submit the downloaded .ipynb itself") from None
+        raise
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
+        os.close(fd)
+        check_file(path)  # says which (and raises)
+        raise Unreadable("not a regular file (a link or a device): submit the downloaded .ipynb itself")
+    return os.fdopen(fd, "rb")
+
+
 def sha256(path: Path) -> str:
-    """The file's SHA-256 (hex), read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(2**20), b""):
+    """The file's SHA-256 (hex), read in 1 MiB blocks from ``open_regular`` (at most ``MAX_BYTES``)."""
+    digest, left = hashlib.sha256(), MAX_BYTES
+    with open_regular(path) as handle:
+        while left > 0 and (block := handle.read(min(2**20, left))):
             digest.update(block)
+            left -= len(block)
     return digest.hexdigest()
+
+
+def files_by_hash(folder: Path) -> dict[str, Path]:
+    """Every regular file under ``folder`` by its SHA-256 (links and special files left out):
+    how later stages find a graded file again, whatever its name became in a table (cut,
+    re-spaced or escaped there). Files with the same hash are the same bytes."""
+    found: dict[str, Path] = {}
+    for directory, subdirs, names in os.walk(folder, followlinks=False):
+        subdirs[:] = sorted(d for d in subdirs if d != ".ipynb_checkpoints")
+        for name in sorted(names):
+            try:
+                found.setdefault(sha256(Path(directory) / name), Path(directory) / name)
+            except (OSError, Unreadable):
+                continue
+    return found
 
 
 def read_submission(path: Path) -> nbformat.NotebookNode:
     """The submitted notebook's cells (sources, cell types, nbgrader metadata and tags only)."""
     check_file(path)
+    with open_regular(path) as handle:
+        data = handle.read(MAX_BYTES + 1)
     try:
-        document = json.loads(path.read_bytes().decode("utf-8-sig"))  # some editors write a byte-order mark
+        document = json.loads(data.decode("utf-8-sig"))  # some editors write a byte-order mark
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError):
         raise Unreadable("not a readable notebook (not JSON text): re-download the .ipynb") from None
     if not isinstance(document, dict) or not isinstance(document.get("cells"), list):

@@ -13,6 +13,7 @@ themselves. Common tensor methods that share a name with a builtin (``model.eval
 from __future__ import annotations
 
 import ast
+import re
 
 from .repair import parse_cell
 
@@ -47,13 +48,43 @@ def _module_root(name: str | None) -> str:
     return (name or "").split(".")[0]
 
 
+# IPython magics students use to time or show their code: the code they run is scanned like the
+# cell's own, and the ``get_ipython()`` call IPython's transformer writes for them is not flagged.
+CODE_MAGICS = {"time", "timeit", "prun", "capture"}
+DISPLAY_MAGICS = {"matplotlib", "config_inline"}
+MAGIC_OPTIONS = re.compile(r"^(?:\s*-[A-Za-z](?:\s*\d+)?)*\s*")  # %timeit -n 1 -r 3 ...
+
+
+def _magic(node: ast.AST) -> tuple[str, str, str] | None:
+    """``(kind, name, code)`` for ``get_ipython().run_line_magic(name, line)`` or
+    ``.run_cell_magic(name, line, body)`` with constant arguments, as IPython writes a magic."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("run_line_magic", "run_cell_magic")
+            and isinstance(node.func.value, ast.Call) and isinstance(node.func.value.func, ast.Name)
+            and node.func.value.func.id == "get_ipython" and node.args
+            and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args)):
+        return None
+    texts = [a.value for a in node.args]
+    return node.func.attr, texts[0], texts[-1]
+
+
 def reaches(source: str) -> set[str]:
     """The flagged names, attributes and modules that ``source`` mentions (empty if none)."""
     tree = parse_cell(source)
     if tree is None:
         return {"unparsable-cell"} if source.strip() else set()
     found: set[str] = set()
+    allowed: set[int] = set()  # the get_ipython names of the magics above
     for node in ast.walk(tree):
+        magic = _magic(node)
+        if magic is not None and magic[1] in CODE_MAGICS | DISPLAY_MAGICS:
+            allowed.add(id(node.func.value.func))
+            if magic[1] in CODE_MAGICS:
+                code = magic[2] if magic[0] == "run_cell_magic" else MAGIC_OPTIONS.sub("", magic[2])
+                found |= reaches(code) - {"unparsable-cell"}
+    for node in ast.walk(tree):
+        if id(node) in allowed:
+            continue
         if isinstance(node, ast.Name) and (node.id in BUILTINS or node.id in REACHES):
             found.add(node.id)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in REACHES:

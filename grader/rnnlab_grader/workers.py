@@ -134,7 +134,8 @@ class DaskWorkers:
         before any byte is read (a link, an empty or oversized file), its row at once."""
         try:
             submissions.check_file(path)
-            data = path.read_bytes()
+            with submissions.open_regular(path) as handle:
+                data = handle.read(submissions.MAX_BYTES + 1)
         except submissions.Unreadable as error:
             return _Done((pipeline.empty_row(name, str(error)), 0.0))
         except OSError as error:
