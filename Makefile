@@ -103,6 +103,7 @@ benchmark: install sandbox
 	$(PY) benchmarks/bench_grading.py
 	$(PY) benchmarks/bench_grading_jobs.py
 	$(PY) benchmarks/bench_similarity.py
+	$(PY) benchmarks/bench_busy_machine.py
 
 clean:
 	rm -rf build outputs .pytest_cache

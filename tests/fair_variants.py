@@ -692,3 +692,16 @@ HONEST = {
     "evaluate-restores-mode": ("03_rnn_vs_lstm_sweep", {"evaluate": _EVALUATE_RESTORING_MODE}, []),
 }
 TIMEIT_LINE = "\n%timeit -n 1 -r 1 rnn_forward(X, init_rnn(D, H, V, np.random.default_rng(0)), target)\n"
+
+# Wrong answers that the TODO's text rules out in a case its tests must exercise (#34): each loses
+# exactly the points of a missing answer. (assignment, grade_id, text of the solution, replaced by)
+MUTANTS = {
+    "b_y-never-set": ("01_bptt_by_hand", "rnn_backward", '"b_y": dlogits,', '"b_y": np.zeros_like(params["b_y"]),'),
+    "mean-over-every-review": ("02_imdb_gradient_probe", "hidden_grad_norms",
+                               "return ((norms * real).sum(0) / real.sum(0)).detach()", "return norms.mean(0).detach()"),
+    "split-on-one-space": ("03_rnn_vs_lstm_sweep", "text_to_indices", "text.split()", 'text.split(" ")'),
+    "no-zero-grad": ("03_rnn_vs_lstm_sweep", "train_epoch", "        optimizer.zero_grad()\n", ""),
+    "sum-of-norms": ("04_wikitext_perplexity", "loss_and_metrics",
+                     "return float(torch.sqrt(sum((g ** 2).sum() for g in grads)))",
+                     "return float(sum(g.norm() for g in grads))"),
+}

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from fair_variants import HONEST, TIMEIT_LINE, VARIANTS
+from fair_variants import HONEST, MUTANTS, TIMEIT_LINE, VARIANTS
 from notebook_tools import ROOT, nbgrader_meta, solution_notebooks, student_version
 from rnnlab_grader.cells import is_test
 
@@ -89,6 +89,15 @@ def honest(assignment: str, replace: dict, added: list) -> nbformat.NotebookNode
     return notebook
 
 
+def mutant(assignment: str, grade_id: str, old: str, new: str) -> nbformat.NotebookNode:
+    """The perfect submission with ``old`` replaced by ``new`` in the solution's answer ``grade_id``."""
+    notebook = submission(assignment, {})
+    cell = next(c for c in notebook.cells if nbgrader_meta(c).get("grade_id") == grade_id)
+    assert old in cell.source, f"{grade_id}: the mutant's text is no longer in the solution"
+    cell.source = cell.source.replace(old, new)
+    return notebook
+
+
 def stub(assignment: str, grade_id: str) -> str:
     """The release's source of an answer cell (the stub a student starts from)."""
     return next(c.source for c in _release_cells(assignment) if nbgrader_meta(c).get("grade_id") == grade_id)
@@ -132,6 +141,8 @@ def graded(tmp_path_factory):
             notebooks[f"{assignment}-stub-{grade_id}"] = submission(assignment, {grade_id: stub(assignment, grade_id)})
     for name, (assignment, replace, added) in HONEST.items():
         notebooks[f"honest-{name}"] = honest(assignment, replace, added)
+    for name, (assignment, grade_id, old, new) in MUTANTS.items():
+        notebooks[f"mutant-{name}"] = mutant(assignment, grade_id, old, new)
     return grade(notebooks, tmp_path_factory.mktemp("fair"))
 
 
@@ -150,6 +161,15 @@ def test_honest_notebooks_in_the_shapes_students_write_keep_full_marks(graded, n
     row = graded[f"honest-{name}"]
     assert float(row["total"]) == float(row["max_total"]) == sum(points_of_tests(HONEST[name][0]).values()), row["reason"]
     assert row["flagged"] == "", row["reason"]
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_a_wrong_answer_in_a_case_the_todo_names_loses_its_points(graded, name):
+    """Several recurrent matrices, mixed lengths, several batches, an empty review, every gradient (#34)."""
+    assignment, grade_id = MUTANTS[name][:2]
+    row = graded[f"mutant-{name}"]
+    points = points_of_tests(assignment)
+    assert float(row["total"]) == sum(points.values()) - points[own_test(grade_id)], row["reason"]
 
 
 @pytest.mark.parametrize("assignment,grade_id", [(a, g) for a in sorted(VARIANTS) for g in VARIANTS[a]])

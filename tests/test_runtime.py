@@ -1,4 +1,5 @@
 import json
+import os
 import random
 
 import numpy as np
@@ -47,6 +48,7 @@ def test_start_prints_one_banner_line(capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1
     assert "profile=grade" in lines[0] and "data=synthetic" in lines[0] and "device=cpu" in lines[0]
+    assert "threads=" in lines[0] and torch.get_num_threads() == session.threads.threads
     assert session.profile.name == "grade" and session.data.kind == "synthetic"
     after_start = draws()
     rnnlab.set_seed(session.profile.seed)
@@ -63,3 +65,32 @@ def test_start_without_data_does_not_resolve_a_source(monkeypatch, capsys):
     monkeypatch.setenv("RNNLAB_DATA", "/nonexistent/folder")  # would raise if resolved
     session = rnnlab.start(needs_data=False)
     assert session.data.kind == "none" and "generated in the notebook" in capsys.readouterr().out
+
+
+def test_threads_fit_the_free_cores(monkeypatch):
+    import torch
+    from rnnlab import threads
+
+    assert threads.plan_threads(2, 0.1) == 2 and threads.plan_threads(2, 1.6) == 1 and threads.plan_threads(8, 20) == 1
+    assert threads.plan_threads(8, 3.2) == 5
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the autograder's share of the cores wins
+        monkeypatch.delenv("RNNLAB_THREADS", raising=False)
+        plan = threads.fit_threads(sample_s=0.01)
+        assert plan.threads == 3 == torch.get_num_threads() and "OMP_NUM_THREADS" in plan.describe()
+        monkeypatch.delenv("OMP_NUM_THREADS")
+        monkeypatch.setattr(threads, "busy_cores", lambda sample_s: 1.7)
+        monkeypatch.setattr(threads, "usable_cores", lambda: 2)
+        plan = threads.fit_threads()
+        assert plan.threads == 1 == torch.get_num_threads() and plan.crowded
+        assert plan.describe() == "threads=1 (2 cores, 1.7 busy: busy machine, expect a slower run)"
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_busy_cores_reads_the_machine():
+    from rnnlab import threads
+
+    busy = threads.busy_cores(sample_s=0.05)
+    assert 0.0 <= busy <= 4 * (os.cpu_count() or 1)

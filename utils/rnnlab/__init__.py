@@ -4,6 +4,7 @@ Modules, one concept each:
 
 * ``rnnlab.config``    - run profiles (``RNNLAB_PROFILE``: full / fast / grade)
 * ``rnnlab.runtime``   - seeding, device, output folder, the setup-cell banner (``start``)
+* ``rnnlab.threads``   - torch's thread count for the cores actually free
 * ``rnnlab.sources``   - where text comes from (``RNNLAB_DATA``): hub, synthetic, a folder
 * ``rnnlab.synthetic`` - offline data sets designed to show the effect
 * ``rnnlab.text``      - tokenizer, vocabulary, truncation, padding
@@ -15,7 +16,13 @@ Modules, one concept each:
 * ``rnnlab.checks``    - the test cells' helpers (messages, and the values the autograder compares)
 * ``rnnlab.claims``    - the prose's claims about a run, checked and printed by that run
 """
-from .config import PROFILES, Profile, get_profile
+import os as _os
+
+# OpenMP threads that wait should sleep, not spin against other work on a busy machine (read when
+# torch loads its OpenMP runtime, so it counts where rnnlab is imported before torch).
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from .config import PROFILES, Profile, get_profile  # noqa: E402
 
 __version__ = "0.1.0"
 _RUNTIME = ("get_device", "output_dir", "record_key_result", "set_seed", "start")

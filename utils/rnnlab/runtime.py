@@ -12,6 +12,7 @@ import torch
 
 from .claims import checked_claims, forget_claims
 from .config import Profile, get_profile
+from .threads import ThreadPlan, fit_threads
 
 OUTPUT_ENV = "RNNLAB_OUTPUT"
 KEY_RESULT_FILE = "key_result.json"
@@ -80,6 +81,7 @@ class Session:
     profile: Profile
     data: "DataSource"  # noqa: F821  (rnnlab.sources.DataSource)
     device: torch.device
+    threads: ThreadPlan | None = None
 
     @property
     def banner(self) -> str:
@@ -89,14 +91,16 @@ class Session:
         else:
             speed = ("CPU only: the 'full' profile needs a GPU (notebook 03 alone is about 14 h of training on "
                      "2 CPU cores); on a CPU set RNNLAB_PROFILE=fast" if self.profile.name == "full" else "CPU")
+        threads = f" | {self.threads.describe()}" if self.threads is not None and self.device.type == "cpu" else ""
         return (
             f"rnnlab | profile={self.profile.name} ({self.profile.description}) | "
-            f"data={self.data.describe()} | device={self.device} ({speed})"
+            f"data={self.data.describe()} | device={self.device} ({speed}){threads}"
         )
 
 
 def start(seed: int | None = None, needs_data: bool = True) -> Session:
-    """Set up a notebook: read the profile, seed everything, choose device and data source.
+    """Set up a notebook: read the profile, seed everything, choose device and data source, and on
+    a CPU give torch the cores that are free (``rnnlab.threads``).
 
     Prints the one-line banner and returns the ``Session``. ``seed`` defaults to the
     profile's seed. A notebook that generates its own inputs passes ``needs_data=False``
@@ -108,6 +112,8 @@ def start(seed: int | None = None, needs_data: bool = True) -> Session:
     forget_claims()
     set_seed(profile.seed if seed is None else seed)
     data = resolve_data_source(profile) if needs_data else DataSource("none", reason="generated in the notebook")
-    session = Session(profile=profile, data=data, device=get_device())
+    device = get_device()
+    threads = fit_threads() if device.type == "cpu" else None
+    session = Session(profile=profile, data=data, device=device, threads=threads)
     print(session.banner)
     return session
