@@ -1,6 +1,7 @@
 """A busy machine: the same CPU training work idle and beside two CPU-bound processes, side by side
-in one run, with torch's threads as ``rnnlab.start()`` now fits them (the free cores, OpenMP
-waiting passively) and as before (a thread per core, OpenMP's default spinning wait).
+in one run, with torch's threads as ``rnnlab.start()`` now fits them (the free cores), as before
+(a thread per core), and with the free cores and OpenMP's passive wait (``OMP_WAIT_POLICY=PASSIVE``,
+measured and not adopted: it slows the idle machine).
 
 The work is one ``fast``-profile slice of notebook 03 (an LSTM classifier, batches of 64 reviews of
 200 words, forward, backward and an Adam step), run in a fresh interpreter per measurement so each
@@ -47,13 +48,16 @@ NOTEBOOK = ROOT / "solutions" / "03_rnn_vs_lstm_sweep" / "rnn_vs_lstm_sweep.ipyn
 
 def settings(cores: int) -> dict[str, dict[str, str]]:
     """The two ways of choosing threads, as environments of the measured process."""
-    return {"fitted": {}, "every core (before)": {"RNNLAB_THREADS": str(cores), "OMP_WAIT_POLICY": ""}}
+    return {"fitted": {}, "every core (before)": {"RNNLAB_THREADS": str(cores)},
+            "fitted, passive wait": {"OMP_WAIT_POLICY": "PASSIVE"}}
 
 
 def measure(env: dict[str, str], notebook: bool, steps: int) -> tuple[float, str]:
     """Seconds of the work in a fresh interpreter with ``env`` added, and the threads it used."""
     full = {**os.environ, "RNNLAB_PROFILE": "fast", "RNNLAB_DATA": "synthetic", **env}
     full.pop("OMP_NUM_THREADS", None)
+    if "OMP_WAIT_POLICY" not in env:
+        full.pop("OMP_WAIT_POLICY", None)
     code = RUN_NOTEBOOK % {"path": str(NOTEBOOK)} if notebook else WORK % {"steps": steps}
     done = subprocess.run([sys.executable, "-c", code], env=full, capture_output=True, text=True, check=True)
     seconds, used = done.stdout.split()[-2:]
@@ -67,7 +71,7 @@ def hogs(count: int) -> list[subprocess.Popen]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notebook", action="store_true", help="time the whole fast notebook 03")
-    parser.add_argument("--steps", type=int, default=12)
+    parser.add_argument("--steps", type=int, default=24)
     parser.add_argument("--repeats", type=int, default=REPEATS)
     args = parser.parse_args()
     cores = len(os.sched_getaffinity(0))

@@ -705,3 +705,21 @@ MUTANTS = {
                      "return float(torch.sqrt(sum((g ** 2).sum() for g in grads)))",
                      "return float(sum(g.norm() for g in grads))"),
 }
+
+# The precision matrix (#33): each TODO whose test runs it in float64 and falls back to float32
+# (``run_in_float64_or_float32``). The solution is the float64 answer; the replacements below make
+# a correct float32 one (a float32 start state or float32 labels, as the TODO text allows), and a
+# float32 one that is also wrong, which must still fail.
+_FLOAT_LABELS = ("labels.to(logits.dtype)", "labels.float()")
+_MEAN_OVER_ALL = ("return ((norms * real).sum(0) / real.sum(0)).detach()", "return norms.mean(0).detach()")
+PRECISION = {
+    "hidden_grad_norms": ("02_imdb_gradient_probe",
+                          [("h = x.new_zeros(ids.shape[0], rnn.hidden_size)", "h = torch.zeros(ids.shape[0], rnn.hidden_size)"),
+                           ("labels.to(final.dtype)", "labels.float()")], _MEAN_OVER_ALL),
+    "input_grad_norms": ("02_imdb_gradient_probe", [_FLOAT_LABELS], _MEAN_OVER_ALL),
+    "gradient_flow": ("03_rnn_vs_lstm_sweep", [_FLOAT_LABELS], _MEAN_OVER_ALL),
+    "lstm_state_norms": ("03_rnn_vs_lstm_sweep",
+                         [("state, hidden, cell = None, [], []",
+                           "zeros = torch.zeros(1, 1, lstm.hidden_size)\n    state, hidden, cell = (zeros, zeros), [], []")],
+                         ("hidden.append(state[0][-1, 0].norm())", "hidden.append(state[1][-1, 0].norm())")),
+}

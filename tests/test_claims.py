@@ -49,3 +49,13 @@ def test_the_key_result_holds_the_claims_and_start_forgets_old_ones():
                                                  (1.0, True, False)])
 def test_chance_thresholds(accuracy, above, near):
     assert claims.above_chance(accuracy) is above and claims.near_chance(accuracy) is near
+
+
+def test_a_cell_ending_in_check_claim_shows_the_line_once(capsys):
+    """IPython shows a cell's last value: a claim shows nothing more than the line it printed."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_cell("from rnnlab.claims import check_claim\ncheck_claim('x is small', True, '0.1')", store_history=False)
+    out = capsys.readouterr().out
+    assert out.count("check: x is small: yes (0.1)") == 1 and "Claim(" not in out

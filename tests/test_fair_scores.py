@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from fair_variants import HONEST, MUTANTS, TIMEIT_LINE, VARIANTS
+from fair_variants import HONEST, MUTANTS, PRECISION, TIMEIT_LINE, VARIANTS
 from notebook_tools import ROOT, nbgrader_meta, solution_notebooks, student_version
 from rnnlab_grader.cells import is_test
 
@@ -89,12 +89,13 @@ def honest(assignment: str, replace: dict, added: list) -> nbformat.NotebookNode
     return notebook
 
 
-def mutant(assignment: str, grade_id: str, old: str, new: str) -> nbformat.NotebookNode:
-    """The perfect submission with ``old`` replaced by ``new`` in the solution's answer ``grade_id``."""
+def mutant(assignment: str, grade_id: str, *changes: tuple[str, str]) -> nbformat.NotebookNode:
+    """The perfect submission with each ``(old, new)`` of ``changes`` made in the solution's answer ``grade_id``."""
     notebook = submission(assignment, {})
     cell = next(c for c in notebook.cells if nbgrader_meta(c).get("grade_id") == grade_id)
-    assert old in cell.source, f"{grade_id}: the mutant's text is no longer in the solution"
-    cell.source = cell.source.replace(old, new)
+    for old, new in changes:
+        assert old in cell.source, f"{grade_id}: {old!r} is no longer in the solution"
+        cell.source = cell.source.replace(old, new)
     return notebook
 
 
@@ -142,7 +143,10 @@ def graded(tmp_path_factory):
     for name, (assignment, replace, added) in HONEST.items():
         notebooks[f"honest-{name}"] = honest(assignment, replace, added)
     for name, (assignment, grade_id, old, new) in MUTANTS.items():
-        notebooks[f"mutant-{name}"] = mutant(assignment, grade_id, old, new)
+        notebooks[f"mutant-{name}"] = mutant(assignment, grade_id, (old, new))
+    for grade_id, (assignment, float32, wrong) in PRECISION.items():
+        notebooks[f"float32-{grade_id}"] = mutant(assignment, grade_id, *float32)
+        notebooks[f"float32-wrong-{grade_id}"] = mutant(assignment, grade_id, *float32, wrong)
     return grade(notebooks, tmp_path_factory.mktemp("fair"))
 
 
@@ -161,6 +165,16 @@ def test_honest_notebooks_in_the_shapes_students_write_keep_full_marks(graded, n
     row = graded[f"honest-{name}"]
     assert float(row["total"]) == float(row["max_total"]) == sum(points_of_tests(HONEST[name][0]).values()), row["reason"]
     assert row["flagged"] == "", row["reason"]
+
+
+@pytest.mark.parametrize("grade_id", sorted(PRECISION))
+def test_a_correct_float32_answer_keeps_full_marks_and_a_wrong_one_fails(graded, grade_id):
+    """The precision matrix (#33): the solution is the float64 answer (``test_correct_answers...``)."""
+    assignment = PRECISION[grade_id][0]
+    points = points_of_tests(assignment)
+    right, wrong = graded[f"float32-{grade_id}"], graded[f"float32-wrong-{grade_id}"]
+    assert float(right["total"]) == sum(points.values()), right["reason"]
+    assert float(wrong["total"]) == sum(points.values()) - points[own_test(grade_id)], wrong["reason"]
 
 
 @pytest.mark.parametrize("name", sorted(MUTANTS))

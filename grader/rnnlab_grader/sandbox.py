@@ -28,10 +28,10 @@ Standard library only but for the seccomp filter, written by libseccomp through 
 """
 from __future__ import annotations
 
-import os
 import ctypes
 import errno
 import functools
+import os
 import platform
 import resource
 import shutil

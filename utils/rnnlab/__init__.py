@@ -16,13 +16,7 @@ Modules, one concept each:
 * ``rnnlab.checks``    - the test cells' helpers (messages, and the values the autograder compares)
 * ``rnnlab.claims``    - the prose's claims about a run, checked and printed by that run
 """
-import os as _os
-
-# OpenMP threads that wait should sleep, not spin against other work on a busy machine (read when
-# torch loads its OpenMP runtime, so it counts where rnnlab is imported before torch).
-_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-from .config import PROFILES, Profile, get_profile  # noqa: E402
+from .config import PROFILES, Profile, get_profile
 
 __version__ = "0.1.0"
 _RUNTIME = ("get_device", "output_dir", "record_key_result", "set_seed", "start")

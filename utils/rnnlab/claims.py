@@ -30,6 +30,9 @@ class Claim:
         """The one line the notebook prints: ``check: <statement>: yes|no (<values>)``."""
         return f"check: {self.statement}: {'yes' if self.held else 'no'} ({self.values})"
 
+    def _ipython_display_(self) -> None:
+        """Nothing more to show when a cell ends with ``check_claim(...)``: the line is already printed."""
+
 
 def check_claim(statement: str, held, values: str) -> Claim:
     """Print the claim with whether it held in this run, and keep it for the key result.
