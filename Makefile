@@ -87,9 +87,10 @@ grade-check:
 	@test -e "$(SUBMISSIONS)" || { echo "SUBMISSIONS=$(SUBMISSIONS) does not exist: pass the folder the LMS's download was unpacked into"; exit 2; }
 	@test -d "$(SUBMISSIONS)" || { echo "SUBMISSIONS=$(SUBMISSIONS) is a file: put the submitted files in a folder and pass the folder"; exit 2; }
 	@test -z "$(ROSTER)" || test -f "$(ROSTER)" || { echo "ROSTER=$(ROSTER) is not a file: pass the class list as CSV (README: Grading)"; exit 2; }
+	@test -z "$(RESUME)" || test "$(RESUME)" = 1 || { echo "RESUME=$(RESUME): only RESUME=1 (grade new or changed files only) is understood; leave RESUME out to grade every file"; exit 2; }
 
 grade: grade-check build/.released sandbox
-	$(BIN)/rnnlab-grade "$(SUBMISSIONS)" --students "$(GRADES_BASE).csv" --out "$(GRADES_BASE)-by-file.csv" --feedback "$(or $(FEEDBACK),feedback)" --summary "$(GRADES_BASE)-summary.png" --similarity "$(GRADES_BASE)-similarity.html" --gradebook gradebook.db $(if $(ROSTER),--roster "$(ROSTER)" --canvas "$(GRADES_BASE)-canvas.csv" --moodle "$(GRADES_BASE)-moodle.csv") $(if $(RESUME),--resume) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox)
+	$(BIN)/rnnlab-grade "$(SUBMISSIONS)" --students "$(GRADES_BASE).csv" --out "$(GRADES_BASE)-by-file.csv" --feedback "$(or $(FEEDBACK),feedback)" --summary "$(GRADES_BASE)-summary.png" --similarity "$(GRADES_BASE)-similarity.html" --gradebook gradebook.db $(if $(ROSTER),--roster "$(ROSTER)" --canvas "$(GRADES_BASE)-canvas.csv" --moodle "$(GRADES_BASE)-moodle.csv") $(if $(filter 1,$(RESUME)),--resume) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox)
 
 export: release
 	$(PY) scripts/export.py "$(or $(EXPORT),build/student-repo)"

@@ -244,3 +244,16 @@ def test_a_stranger_cannot_take_a_classmates_grade_through_an_upload_name(roster
     assert table.by_student[("s001", "nb1")].record["submission"].startswith("Ada Lovelace_")
     assert rows["s004"]["nb1"] == "19" and rows["s004"]["flagged"] == "FLAGGED"  # his own file, flagged
     assert "folder's owner only" in rows["s004"]["reason"]
+
+
+def test_a_roster_saved_by_excel_is_read(tmp_path):
+    """Excel writes ';' where ',' is the decimal mark and, on Windows, cp1252 text (#32)."""
+    path = tmp_path / "roster.csv"
+    path.write_bytes("id;first_name;last_name\r\ns003;José;Núñez\r\n".encode("cp1252"))
+    students = identity.read_roster(path)
+    assert [(s.id, s.first_name, s.last_name) for s in students] == [("s003", "José", "Núñez")]
+    path.write_text("student id\tgiven name\tsurname\ns1\tAda\tLovelace\n")
+    assert identity.read_roster(path)[0].last_name == "Lovelace"
+    path.write_text("name|surname\nAda|Lovelace\n")
+    with pytest.raises(identity.RosterError, match="read with the delimiter ','"):
+        identity.read_roster(path)

@@ -22,6 +22,7 @@ def make(*args):
     (["grade", "SUBMISSIONS=/nonexistent/folder"], "does not exist"),
     (["grade", "SUBMISSIONS=Makefile"], "is a file"),
     (["grade", "SUBMISSIONS=tests", "ROSTER=/nonexistent.csv"], "ROSTER=/nonexistent.csv is not a file"),
+    (["grade", "SUBMISSIONS=tests", "RESUME=0"], "only RESUME=1"),  # RESUME=0 once turned resuming on
 ])
 def test_mistakes_are_refused_before_anything_runs(args, says):
     done, seconds = make(*args)

@@ -96,3 +96,15 @@ def test_names_and_tags_reaching_formgrader_carry_no_markup():
     notebook.cells = [nbformat.v4.new_markdown_cell("x", metadata={"tags": ["ok-tag", 'x" onclick="alert(1)']})]
     sanitise_notebook(notebook)
     assert notebook.cells[0].metadata["tags"] == ["ok-tag"]
+
+
+def test_images_from_other_sites_are_not_loaded():
+    """A tracking pixel in a written answer would tell its owner when the instructor read it (#32)."""
+    html_pixel = sanitise_markdown('Answer <img src="https://tracker.example/p.png?s=1" alt="px"> and '
+                                   '<img src="//tracker.example/q.png"> <img src="figures/decay.png" alt="mine">')
+    assert "tracker.example" not in html_pixel and 'src="figures/decay.png"' in html_pixel
+    markdown_pixel = sanitise_markdown("![seen](https://tracker.example/p.png) and ![fig](figures/a.png) "
+                                       '![t](HTTPS://tracker.example/t.png "title")')
+    assert "tracker.example" not in markdown_pixel and "![fig](figures/a.png)" in markdown_pixel
+    assert "[image not shown: seen]" in markdown_pixel
+    assert sanitise_markdown("[docs](https://pytorch.org/docs)") == "[docs](https://pytorch.org/docs)"  # links stay

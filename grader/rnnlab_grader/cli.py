@@ -92,6 +92,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Cannot use the roster: {error}", file=sys.stderr)
         return 2
     files = pipeline.submitted_files(args.submissions)
+    archives = [path for path in files if submissions.is_archive(path)]
+    if files and len(archives) == len(files):  # checked before the solutions' reference runs
+        print(f"{args.submissions} holds only archives ({', '.join(reports.safe_text(p.name, 80) for p in archives[:5])}): "
+              "unzip the LMS's download into the folder and grade again", file=sys.stderr)
+        return 2
+    if archives:
+        print(f"not unpacked, each gets a row saying so: {', '.join(reports.safe_text(p.name, 80) for p in archives[:10])}"
+              + (f" and {len(archives) - 10} more" if len(archives) > 10 else ""))
     if not files:
         print(f"No files under {args.submissions}: unpack the LMS's download of submissions there.", file=sys.stderr)
         return 2

@@ -29,6 +29,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+ROSTER_ENCODINGS = ("utf-8-sig", "cp1252")
+ROSTER_DELIMITERS = (",", ";", "\t")
 ROSTER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 TYPED_PREFIX = "typed."
 FUZZY_MIN, FUZZY_MARGIN = 0.85, 0.05
@@ -119,10 +121,21 @@ def read_roster(path: Path) -> list[Student]:
     """The students of a roster CSV (columns: see the module docstring). Raises ``RosterError``
     on a missing column, a bad or repeated id, or a partner who is not on the roster."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
+        data = path.read_bytes()
+    except OSError as error:
         raise RosterError(f"cannot read the roster {path}: {error}") from None
-    rows = list(csv.reader(io.StringIO(text)))  # quoted fields may hold line breaks
+    text = None
+    for encoding in ROSTER_ENCODINGS:  # UTF-8 (with or without Excel's BOM), else Excel's Windows encoding
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    if text is None:
+        raise RosterError(f"the roster {path} is neither UTF-8 nor Windows-1252 text: save it as CSV UTF-8")
+    header_line = text.split("\n", 1)[0]
+    delimiter = max(ROSTER_DELIMITERS, key=header_line.count)  # Excel writes ';' where ',' is the decimal mark
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))  # quoted fields may hold line breaks
     if not rows:
         raise RosterError(f"the roster {path} is empty: its first line names the columns "
                           "(id, first_name, last_name, email, ...)")
@@ -131,7 +144,8 @@ def read_roster(path: Path) -> list[Student]:
         columns[field_name] = _column(header, field_name)
     for needed in ("id", "first_name", "last_name"):
         if columns[needed] is None:
-            raise RosterError(f"the roster {path} has no {needed} column (its header: {', '.join(header)})")
+            raise RosterError(f"the roster {path} has no {needed} column (its header, read with the delimiter "
+                              f"{delimiter!r}: {', '.join(header)})")
     students: list[Student] = []
     seen: dict[str, int] = {}
     for number, row in enumerate(rows[1:], start=2):

@@ -23,7 +23,7 @@ from pathlib import Path
 from .credits import Credits
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-NAME_CHARS, REASON_CHARS = 80, 600
+NAME_CHARS, REASON_CHARS = 80, 4000  # reasons: what decides the points first, similarity notes last
 
 
 def safe_text(value: object, limit: int) -> str:
@@ -191,7 +191,7 @@ def student_rows(credits: Credits, assignments: list[str], max_points: dict[str,
                 "(see the similarity report)")
     for student in credits.students():
         row = {"student": safe_text(student.name, NAME_CHARS), "id": safe_text(student.id, 200)}
-        total, notes, files, flagged = 0.0, list(similar.get(student.id, [])), [], student.id in similar
+        total, notes, files, flagged = 0.0, [], [], student.id in similar
         for a in assignments:
             entry = credits.by_student.get((student.id, a))
             auto = written = None
@@ -210,7 +210,7 @@ def student_rows(credits: Credits, assignments: list[str], max_points: dict[str,
             row[f"{a}_written"] = "" if written is None else f"{written:g}"
             total += (auto or 0.0) + (written or 0.0)
         row.update(total=f"{total:g}", max_total=f"{maximum:g}", flagged="FLAGGED" if flagged else "",
-                   reason=safe_text("; ".join(dict.fromkeys(notes)), REASON_CHARS),
+                   reason=safe_text("; ".join(dict.fromkeys(notes + similar.get(student.id, []))), REASON_CHARS),
                    files=safe_text(" ".join(sorted(set(files))), REASON_CHARS))
         rows.append(row)
     for record, claim in credits.unidentified:

@@ -10,6 +10,9 @@ raw cell of a copy this grader writes goes through ``sanitise_markdown``:
 * link and image targets written in markdown syntax (``[x](javascript:...)``, ``[x]: ...``) keep
   only ``http``, ``https``, ``mailto`` or relative URLs, whatever entities, backslashes or
   spaces hide the scheme; anything else becomes ``#``;
+* images load only from relative paths (the notebook's own figures): an ``<img>`` or
+  ``![x](...)`` pointing at another site (a tracking pixel that tells its owner when the
+  instructor opened the answer) loses its source and shows its alt text;
 * line-start ``>`` (a markdown quote, not a tag) is put back after cleaning.
 
 Code cells need none of this: formgrader shows their source as highlighted text. Outputs are
@@ -32,6 +35,7 @@ INLINE_TARGET = re.compile(r"(\]\(\s*)(<[^>\n]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*
 REFERENCE_TARGET = re.compile(r"^( {0,3}\[[^\]\n]+\]:\s*)(\S+)", re.M)
 QUOTE = re.compile(r"^((?:[ \t]*&gt;)+)", re.M)
 SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
+MARKDOWN_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*(<[^>\n]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)(?:\s+\"[^\"\n]*\")?\s*\)")
 
 
 def _safe_target(target: str) -> bool:
@@ -41,6 +45,24 @@ def _safe_target(target: str) -> bool:
     plain = "".join(ch for ch in plain if ch > " " and ch not in "\\<>\x7f").lower()
     scheme = SCHEME.match(plain)
     return scheme is None or scheme.group(1) in SCHEMES
+
+
+def _remote(target: str) -> bool:
+    """Whether a URL leaves the page's own site: any scheme, or a scheme-relative ``//host``."""
+    plain = "".join(ch for ch in html.unescape(html.unescape(target)) if ch > " " and ch not in "\\<>\x7f").lower()
+    return SCHEME.match(plain) is not None or plain.startswith("//")
+
+
+def _local_images(element: str, attribute: str, value: str) -> str | None:
+    """nh3's attribute filter: an image's source only when it is a relative path."""
+    if element == "img" and attribute == "src" and _remote(value):
+        return None
+    return value
+
+
+def _markdown_images(text: str) -> str:
+    """``![alt](https://elsewhere/...)`` becomes ``[image not shown: alt]``; relative images stay."""
+    return MARKDOWN_IMAGE.sub(lambda m: f"[image not shown: {m.group(1)}]" if _remote(m.group(2)) else m.group(0), text)
 
 
 def _targets(text: str) -> str:
@@ -56,9 +78,9 @@ def _targets(text: str) -> str:
 def sanitise_markdown(text: str) -> str:
     """``text`` (markdown with any HTML in it) with nothing left that a browser would run."""
     cleaned = nh3.clean(text, tags=TAGS, attributes=ATTRIBUTES, url_schemes=SCHEMES, link_rel="noopener noreferrer",
-                        strip_comments=True)
+                        strip_comments=True, attribute_filter=_local_images)
     cleaned = QUOTE.sub(lambda m: m.group(1).replace("&gt;", ">"), cleaned)
-    return _targets(cleaned)
+    return _targets(_markdown_images(cleaned))
 
 
 TAG = re.compile(r"[A-Za-z0-9_.-]{1,60}")

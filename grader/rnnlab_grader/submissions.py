@@ -120,6 +120,21 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+ARCHIVE_STARTS = (b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b")  # zip (an LMS's bulk download), empty zip, gzip
+UNZIP = ("an archive, not a notebook (the LMS's download, still packed): unzip it into the submissions "
+         "folder and grade again")
+
+
+def is_archive(path: Path) -> bool:
+    """Whether ``path`` is a regular file that starts like a zip or gzip archive."""
+    try:
+        check_file(path)
+        with open_regular(path) as handle:
+            return handle.read(4).startswith(ARCHIVE_STARTS)
+    except (OSError, Unreadable):
+        return False
+
+
 def files_by_hash(folder: Path) -> dict[str, Path]:
     """Every regular file under ``folder`` by its SHA-256 (links and special files left out):
     how later stages find a graded file again, whatever its name became in a table (cut,
@@ -140,6 +155,8 @@ def read_submission(path: Path) -> nbformat.NotebookNode:
     check_file(path)
     with open_regular(path) as handle:
         data = handle.read(MAX_BYTES + 1)
+    if data.startswith(ARCHIVE_STARTS):
+        raise Unreadable(UNZIP)
     try:
         document = json.loads(data.decode("utf-8-sig"))  # some editors write a byte-order mark
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError):
