@@ -257,3 +257,16 @@ def test_a_roster_saved_by_excel_is_read(tmp_path):
     path.write_text("name|surname\nAda|Lovelace\n")
     with pytest.raises(identity.RosterError, match="read with the delimiter ','"):
         identity.read_roster(path)
+
+
+def test_a_file_from_someone_not_on_the_roster_never_counts_for_the_student_it_names(roster):
+    """A Canvas user missing from the roster hands in a copy of Ada's notebook, still naming Ada (#32)."""
+    records = [record("strangerx_9999_12_nb.ipynb", "Ada Lovelace", "Grace Hopper", "19"),
+               record("lovelaceada_1001_13_nb.ipynb", "Ada Lovelace", "Grace Hopper", "7")]
+    table = credits.credit(records, ["nb1"], roster)
+    assert table.by_student[("s001", "nb1")].record["submission"] == "lovelaceada_1001_13_nb.ipynb"
+    assert [r["submission"] for r, _ in table.unidentified] == ["strangerx_9999_12_nb.ipynb"]
+    rows = {r["student"]: r for r in reports.student_rows(table, ["nb1"], {"nb1": 19})}
+    assert rows["Ada Lovelace"]["nb1"] == "7" and "strangerx" not in rows["Ada Lovelace"]["reason"]
+    stray = rows["(unidentified) strangerx_9999_12_nb.ipynb"]
+    assert stray["flagged"] == "FLAGGED" and "Canvas user 9999 is not on the roster" in stray["reason"]

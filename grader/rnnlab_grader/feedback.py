@@ -115,10 +115,12 @@ def _names_used(source: str) -> set[str]:
     return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
 
 
-def describe(source: str, status: str, error: str, line: int, unwritten: frozenset[str] = frozenset()) -> str:
+def describe(source: str, status: str, error: str, line: int, unwritten: frozenset[str] = frozenset(),
+             entry: str = "") -> str:
     """One test's outcome in words a student can act on (never hidden code); ``source`` is the test
     cell as the solution holds it (hidden markers included); ``unwritten``: the names whose TODO
-    cells the file left as released."""
+    cells the file left as released; ``entry``: the name of the recorded value that differed,
+    shown only when its line is visible (``record(f"grads[{name}]", ...)`` in a loop says which)."""
     if status == "pass":
         return "passed"
     missing = sorted(_names_used(source) & unwritten)
@@ -133,6 +135,8 @@ def describe(source: str, status: str, error: str, line: int, unwritten: frozens
     if status == "crash":
         return "the notebook's process ended in this test (an exit call, a crash or a limit)"
     message = visible_message(source, line) if line else None
+    if message is not None and entry:
+        message = f"{message} (the value recorded as {entry!r})"
     if message is not None and error in MEANING:
         return f"failed: {MEANING[error]}: {message}"
     if message is not None:
@@ -171,12 +175,12 @@ def page(student: str, record: dict, release: Release, hand: HandScore | None = 
     tests = _tests_of(release)
     unwritten = frozenset(record.get("unwritten", "").split())
     rows = []
-    for grade_id, status, error, line in parse_tests(record.get("tests", "")):
-        source, points, has_hidden = tests.get(grade_id, ("", 0.0, False))
-        earned = points if status == "pass" else 0.0
-        rows.append({"css": "pass" if status == "pass" else "fail", "test": grade_id,
+    for test in parse_tests(record.get("tests", "")):
+        source, points, has_hidden = tests.get(test.grade_id, ("", 0.0, False))
+        earned = points if test.status == "pass" else 0.0
+        rows.append({"css": "pass" if test.status == "pass" else "fail", "test": test.grade_id,
                      "kind": "visible + hidden" if has_hidden else "visible", "points": f"{earned:g} / {points:g}",
-                     "result": describe(source, status, error, line, unwritten)})
+                     "result": describe(source, test.status, test.error, test.line, unwritten, test.entry)})
     hand = hand or HandScore(0.0)
     return PAGE.render(
         title=f"{release.assignment}: feedback for {student}", record=record, rows=rows,

@@ -149,7 +149,7 @@ def import_results(db_url: str, course_root: Path, submitted: Path | dict[str, P
                         existing.add(entry)
                     gradebook.update_or_create_submission(assignment, entry, timestamp=stamp)
                     missing = []
-                    for grade_id, status, _, _ in parse_tests(record.get("tests", "")):
+                    for grade_id, status, *_ in parse_tests(record.get("tests", "")):
                         try:
                             grade = gradebook.find_grade(grade_id, release.name, assignment, entry)
                         except MissingEntry:  # a gradebook released from other solutions than this grader's

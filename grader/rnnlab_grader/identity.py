@@ -299,7 +299,9 @@ def claim_of(record: dict, people: People) -> Claim:
     """Resolve one per-file record: its submitter and the partner it names. When an LMS's file
     name identifies the submitter, that wins over the typed ``your_name``, and the partner is the
     other student the pair cell names, in either slot (partners handing in one shared notebook
-    need not swap the names); otherwise the submitter is ``your_name``."""
+    need not swap the names); when an LMS's file name names someone the roster cannot place (not
+    on it, or two students alike), the file is credited to nobody, whatever names it types;
+    otherwise the submitter is ``your_name``."""
     notes = []
     by_file = people.from_file_name(record.get("submission", ""))
     typed_self = people.match(record.get("your_name", ""))
@@ -328,8 +330,10 @@ def claim_of(record: dict, people: People) -> Claim:
             if match is not None and match.student is None:
                 notes.append(f"{what} {record.get(what, '')!r}: {match.problem}")
         return Claim(submitter, partner, notes)
-    if by_file is not None:
-        notes.append(f"file name: {by_file.problem}")
+    if by_file is not None:  # the LMS names a submitter the roster cannot place: never the typed name instead
+        notes.append(f"file name: {by_file.problem}: credited to nobody (the names typed in it are not who handed "
+                     "it in); add the student to the roster, or check the LMS's ids in it")
+        return Claim(None, None, notes)
     submitter = typed_self.student.id if typed_self.student is not None else None
     if submitter is None:
         notes.append(f"your_name {record.get('your_name', '')!r}: {typed_self.problem}")

@@ -19,6 +19,8 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import quote, unquote
 
 from .credits import Credits
 
@@ -44,25 +46,38 @@ def fields(assignments: list[str]) -> list[str]:
 
 def test_token(grade_id: str, record, crashed: bool = False) -> str:
     """One test's outcome as a CSV token: ``id=pass``, ``id=fail:AssertionError:12`` (the error
-    class and the failing line of the test cell), ``id=timeout``, ``id=notrun`` or ``id=crash``.
+    class and the failing line of the test cell; ``:<name>`` after it, URL-quoted, names a recorded
+    value that differed from the solution's), ``id=timeout``, ``id=notrun`` or ``id=crash``.
     Every part comes from the release or the grader's verdict, never from the submission's text."""
     if crashed:
         return f"{grade_id}=crash"
     if record is None:
         return f"{grade_id}=notrun"
     if record.status == "fail":
-        return f"{grade_id}=fail:{record.error}:{record.line}"
+        entry = f":{quote(record.entry[:200], safe='[]_.-')}" if getattr(record, "entry", "") else ""
+        return f"{grade_id}=fail:{record.error}:{record.line}{entry}"
     return f"{grade_id}={record.status}"
 
 
-def parse_tests(text: str) -> list[tuple[str, str, str, int]]:
-    """``(grade_id, status, error, line)`` for each token of a record's ``tests`` column."""
+class TestOutcome(NamedTuple):
+    """One token of a record's ``tests`` column; ``entry``: the recorded value that differed."""
+
+    grade_id: str
+    status: str
+    error: str
+    line: int
+    entry: str = ""
+
+
+def parse_tests(text: str) -> list[TestOutcome]:
+    """A ``TestOutcome`` for each token of a record's ``tests`` column."""
     parsed = []
     for token in (text or "").split():
         grade_id, _, outcome = token.partition("=")
         status, _, rest = outcome.partition(":")
-        error, _, line = rest.partition(":")
-        parsed.append((grade_id, status, error, int(line) if line.isdigit() else 0))
+        error, _, rest = rest.partition(":")
+        line, _, entry = rest.partition(":")
+        parsed.append(TestOutcome(grade_id, status, error, int(line) if line.isdigit() else 0, unquote(entry)))
     return parsed
 
 

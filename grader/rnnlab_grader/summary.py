@@ -13,7 +13,7 @@ def failure_counts(records: list[dict]) -> dict[str, tuple[int, int]]:
     """``"assignment: grade_id"`` -> (files that failed it, files that ran its notebook)."""
     counts: dict[str, list[int]] = {}
     for record in records:
-        for grade_id, status, _, _ in parse_tests(record.get("tests", "")):
+        for grade_id, status, *_ in parse_tests(record.get("tests", "")):
             entry = counts.setdefault(f"{record.get('assignment', '')}: {grade_id}", [0, 0])
             entry[0] += status != "pass"
             entry[1] += 1

@@ -71,6 +71,7 @@ class CellRecord:
     error: str    # an exception class name (checked to be an identifier), or "-"
     line: int = 0  # test cells: the line of the cell the failure came from (0: unknown)
     entries: tuple = ()
+    entry: str = ""  # a value that differed: its name in the *solution's* record (instructor text)
 
 
 @dataclass
@@ -332,10 +333,10 @@ def judge(ours: CellRecord | None, reference: CellRecord, context: Context) -> C
     claimed = [e for e in ours.entries if e.kind == "value"]
     for position, expected in enumerate(values):
         if position >= len(claimed):
-            return CellRecord("fail", "ValueMissing", expected.line)
+            return CellRecord("fail", "ValueMissing", expected.line, entry=expected.name)
         got = claimed[position]
         if got.name != expected.name or not same(got.value, expected.value, expected.options):
-            return CellRecord("fail", "ValueMismatch", expected.line)
+            return CellRecord("fail", "ValueMismatch", expected.line, entry=expected.name)
     if len(claimed) > len(values):
         return CellRecord("fail", "ValueExtra", values[-1].line if values else 0)
     for check in reference.entries:
