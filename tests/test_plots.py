@@ -83,7 +83,11 @@ def test_state_traces_one_panel_each_coloured_by_label(tmp_path):
     top, bottom = fig.axes
     assert [len(line.get_xdata()) for line in top.get_lines()] == [10, 7, 12]
     assert top.get_lines()[0].get_color() == top.get_lines()[2].get_color() != top.get_lines()[1].get_color()
-    assert [t.get_text() for t in top.get_legend().get_texts()] == ["positive", "negative"]
+    legend = fig.legends[0]  # one legend beside the panels, over no trace
+    assert [t.get_text() for t in legend.get_texts()] == ["positive", "negative"] and top.get_legend() is None
+    fig.canvas.draw()
+    right_of_panels = max(ax.get_window_extent().x1 for ax in fig.axes)
+    assert legend.get_window_extent().x0 >= right_of_panels
     assert bottom.get_ylabel() == r"$\|c_t\|$" and top.get_ylabel() == "state norm"
     with pytest.raises(ValueError, match="2 traces for 3 labels"):
         plots.plot_state_traces({"x": traces[:2]}, [1, 0, 1], "bad")
@@ -99,3 +103,14 @@ def test_colours_follow_the_model_kind_anywhere_in_the_name():
     figure = plots.plot_gradient_decay({"RNN at init": [1.0, 0.1], "RNN after training": [1.0, 0.5]}, title="t")
     assert [(line.get_color(), line.get_linestyle()) for line in figure.axes[0].get_lines()] == \
         [("tab:red", "-"), ("tab:red", "--")]
+
+
+def test_decay_panels_give_each_curve_its_own_steps(tmp_path):
+    """nb02's T=50 and T=400 curves: side by side on one y axis, neither squeezed into the other's steps."""
+    short, long = 10.0 ** -np.arange(50.0)[::-1], 10.0 ** -np.arange(400.0)[::-1]
+    fig = plots.plot_gradient_decay({"RNN, T=50": short, "RNN, T=400": long}, "decay", panels=True,
+                                    steps=np.arange(1, 401), path=tmp_path / "p.png")
+    left, right = fig.axes
+    assert left.get_xlim() == (1, 50) and right.get_xlim() == (1, 400)
+    assert left.get_yscale() == right.get_yscale() == "log" and left.get_shared_y_axes().joined(left, right)
+    assert fig._suptitle.get_text() == "decay" and (tmp_path / "p.png").is_file()

@@ -62,39 +62,56 @@ def _positive(values: np.ndarray) -> np.ndarray:
 
 def plot_gradient_decay(curves: Mapping[str, object], title: str, ylabel: str = r"$\|\partial L/\partial h_t\|$",
                         xlabel: str = "time step t", log: bool = True, notes: Mapping[str, str] | None = None,
-                        path: str | Path | None = None, steps=None) -> Figure:
+                        path: str | Path | None = None, steps=None, panels: bool = False) -> Figure:
     """Per-step gradient norms, one line per curve (name -> (T,) values), log-y by default.
 
     steps: the x value of each point (default 0..T-1; pass 1..T when steps count from 1).
+    panels: one panel per curve, side by side on a shared y axis, each over its own steps (a
+    length-50 curve is not squeezed into the first eighth of a length-400 axis).
 
     Names that mention rnn/lstm/gru get the course colours (red/green/blue); a second curve of the
     same kind is dashed. ``notes``
     adds text to a curve's legend entry (e.g. its fitted decay). On a log axis,
     zero or non-finite values (underflow, NaN) are left as gaps.
     """
+    styles = _styles(curves)
     with sns.axes_style(STYLE):
-        fig, ax = plt.subplots(figsize=(8, 4.5))
-        gaps, xs = False, []
-        styles = _styles(curves)
-        for i, (name, values) in enumerate(curves.items()):
-            y = _as_array(values)
-            label = f"{name}: {notes[name]}" if notes and name in notes else name
-            x = np.arange(len(y)) if steps is None else _as_array(steps)[: len(y)]
-            shown = _positive(y) if log else y
-            gaps |= bool(np.isnan(shown).any())
-            xs.append(x)
-            ax.plot(x, shown, label=label, color=styles[i][0], ls=styles[i][1], lw=1.8)
-        if xs:
-            ax.set_xlim(min(x.min() for x in xs), max(x.max() for x in xs))  # keep steps that are gaps in view
-        if log:
-            ax.set_yscale("log")
-            if gaps:
-                ax.text(0.01, 0.01, "no line: the value is 0 (float underflow) or not finite",
-                        transform=ax.transAxes, fontsize=8, color="grey")
-        ax.set(title=title, xlabel=xlabel, ylabel=ylabel + (" (log scale)" if log else ""))
-        ax.legend()
+        if panels:
+            fig, axes = plt.subplots(1, len(curves), figsize=(4.6 * len(curves), 4.5), sharey=True, squeeze=False)
+            groups = [(axes[0, i], {name: values}, [styles[i]]) for i, (name, values) in enumerate(curves.items())]
+        else:
+            fig, ax = plt.subplots(figsize=(8, 4.5))
+            groups = [(ax, curves, styles)]
+        for number, (ax, group, group_styles) in enumerate(groups):
+            _draw_decay(ax, group, group_styles, steps, log, notes)
+            ax.set(xlabel=xlabel, ylabel=ylabel + (" (log scale)" if log else "") if number == 0 else "")
+            ax.legend(loc="upper left" if panels else "best")  # a panel's line rises towards the loss, on the right
+        if panels:
+            fig.suptitle(title)
+        else:
+            groups[0][0].set_title(title)
         fig.tight_layout()
     return save_figure(fig, path)
+
+
+def _draw_decay(ax, curves: Mapping[str, object], styles, steps, log: bool, notes) -> None:
+    """The lines of ``plot_gradient_decay`` on one axis, with the note on gaps where a log axis has them."""
+    gaps, xs = False, []
+    for i, (name, values) in enumerate(curves.items()):
+        y = _as_array(values)
+        label = f"{name}: {notes[name]}" if notes and name in notes else name
+        x = np.arange(len(y)) if steps is None else _as_array(steps)[: len(y)]
+        shown = _positive(y) if log else y
+        gaps |= bool(np.isnan(shown).any())
+        xs.append(x)
+        ax.plot(x, shown, label=label, color=styles[i][0], ls=styles[i][1], lw=1.8)
+    if xs:
+        ax.set_xlim(min(x.min() for x in xs), max(x.max() for x in xs))  # keep steps that are gaps in view
+    if log:
+        ax.set_yscale("log")
+        if gaps:
+            ax.text(0.01, 0.01, "no line: the value is 0 (float underflow) or not finite",
+                    transform=ax.transAxes, fontsize=8, color="grey")
 
 
 def plot_accuracy_vs_length(results: Mapping[str, Mapping[int, float]], title: str,
@@ -194,7 +211,8 @@ def plot_state_traces(panels: Mapping[str, object], labels, title: str, path: st
                 shown.add(label)
             ax.set(title=name, xlabel="time step t (word position)",
                    ylabel=(ylabels or {}).get(name, "state norm"))
-            ax.legend(loc="upper right")
+        handles, names = axes[0, 0].get_legend_handles_labels()
         fig.suptitle(title)
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0, 0.87, 1))  # one legend for every panel, right of them: it hides no trace
+        fig.legend(handles, names, loc="center left", bbox_to_anchor=(0.87, 0.5), title="review")
     return save_figure(fig, path)

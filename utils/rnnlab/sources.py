@@ -164,20 +164,22 @@ def _imdb_from_hub() -> Reviews:
 
 
 def load_imdb(n_reviews: int, source: DataSource | None = None, seed: int = 0,
-              synthetic_length: tuple[int, int] = (30, 450), synthetic_cue_within: int | None = None) -> Reviews:
+              synthetic_length: tuple[int, int] = (30, 450), synthetic_cue_within: int | None = None,
+              synthetic_markup: bool = False) -> Reviews:
     """``n_reviews`` labelled movie reviews, shuffled with ``seed``.
 
     Real IMDB pools its train and test halves (50,000 reviews) before sampling, as the
     original exercise does. The synthetic stand-in has cue words anywhere in reviews of
     ``synthetic_length`` tokens, or among their first ``synthetic_cue_within`` words
-    (``synthetic_reviews``' ``cue_within``). Raises ValueError if fewer reviews are available.
+    (``synthetic_reviews``' ``cue_within``), written with HTML and punctuation when
+    ``synthetic_markup``. Raises ValueError if fewer reviews are available.
     """
     if not isinstance(n_reviews, int) or n_reviews <= 0:
         raise ValueError(f"n_reviews must be a positive int, got {n_reviews!r}")
     source = source or resolve_data_source()
     if source.kind == "synthetic":
         return synthetic_reviews(n_reviews, length=synthetic_length, cue_at="anywhere", seed=seed,
-                                 cue_within=synthetic_cue_within)
+                                 cue_within=synthetic_cue_within, markup=synthetic_markup)
     pool = _imdb_from_hub() if source.kind == "hub" else _imdb_from_directory(source.path)
     if n_reviews > len(pool):
         raise ValueError(f"asked for {n_reviews} reviews but the source has {len(pool)}")

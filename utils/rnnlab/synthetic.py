@@ -63,8 +63,21 @@ def _check_positive(name: str, value: int) -> None:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
+MARKUP_BREAK, MARKUP_ENDINGS = "<br /><br />", (".", "!", "...", "!!", " (7/10).")
+
+
+def _with_markup(words: list[str], rng: np.random.Generator) -> str:
+    """A review as people type it: a capital first word, a line break in IMDB's HTML, and an ending
+    mark. Cleaning (lower case, tags and non-letters to spaces) gives back exactly ``words``."""
+    words = list(words)
+    words[0] = words[0].capitalize()
+    cut = int(rng.integers(1, min(len(words), 10))) if len(words) > 1 else 1  # early: a printed start shows it
+    return " ".join(words[:cut]) + MARKUP_BREAK + " ".join(words[cut:]) + str(rng.choice(MARKUP_ENDINGS))
+
+
 def synthetic_reviews(n: int, length: int | tuple[int, int] = 60, cue_at: float | str = "anywhere",
-                      n_cues: int = 2, seed: int = 0, cue_within: int | None = None) -> Reviews:
+                      n_cues: int = 2, seed: int = 0, cue_within: int | None = None,
+                      markup: bool = False) -> Reviews:
     """``n`` balanced reviews whose label is carried only by ``n_cues`` cue words.
 
     length: tokens per review, an int or an inclusive range ``(lo, hi)`` drawn uniformly.
@@ -77,6 +90,10 @@ def synthetic_reviews(n: int, length: int | tuple[int, int] = 60, cue_at: float 
         (uniformly placed there; the whole review when it is shorter). A review cut to its first
         ``cue_within`` or more words then always holds its cues, and the cut's length only sets
         how far they are from its end: the stand-in for IMDB in notebook 03's length sweep.
+    markup: write each review as people type it (``_with_markup``: capitals, ``<br /><br />``,
+        punctuation), from a random stream of its own, so the words, cues and labels are those of
+        ``markup=False`` and cleaning them out gives the same text (notebook 03's cleaning has
+        something to clean).
     Returns ``Reviews`` with texts of space-separated words and labels in {0, 1}.
     """
     _check_positive("n", n)
@@ -103,6 +120,9 @@ def synthetic_reviews(n: int, length: int | tuple[int, int] = 60, cue_at: float 
         start = int(round(fraction * span))
         words[start:start + n_cues] = list(cues)
         texts.append(" ".join(words))
+    if markup:
+        decorations = np.random.default_rng([seed, 1])  # apart from the draws above
+        texts = [_with_markup(text.split(" "), decorations) for text in texts]
     return Reviews(texts, [int(x) for x in labels])
 
 
