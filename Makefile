@@ -26,7 +26,7 @@ help:
 	@echo "make grade SUBMISSIONS=<folder> [ROSTER=roster.csv] [GRADES=grades.csv] [RESUME=1] [JOBS=N] [SCHEDULER=tcp://host:8786]"
 	@echo "                 autograde every file in the folder (sandboxed, N at once, default one per core; or on a Dask cluster)"
 	@echo "                 ROSTER: the class list (README: Grading); typed names are matched to it, and"
-	@echo "                 GRADES minus .csv plus -canvas.csv / -moodle.csv: files Canvas and Moodle import"
+	@echo "                 GRADES minus .csv plus -canvas.csv / -moodle-<notebook>.csv: files Canvas and Moodle import"
 	@echo "                 GRADES: one row per student; GRADES minus .csv plus -by-file.csv: one row per file"
 	@echo "                 RESUME=1: grade only new or changed files, and refresh hand grades and feedback"
 	@echo "make export [EXPORT=<folder>]   write the student repository (default build/student-repo)"

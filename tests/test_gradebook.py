@@ -122,8 +122,9 @@ def test_lms_files_and_nbgraders_own_commands(course):
     canvas = list(csv.reader((course["course"] / "canvas.csv").open(newline="")))
     assert canvas[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"] and canvas[1][0] == "Points Possible"
     assert ["Lovelace, Ada", "1001", "SIS1", "alovelace", "A", "19"] in [line[:6] for line in canvas]
-    moodle = list(csv.reader((course["course"] / "moodle.csv").open(newline="")))
+    moodle = list(csv.reader((course["course"] / f"moodle-{ASSIGNMENT}.csv").open(newline="")))
     assert ["Grace", "Hopper", "M2", "grace@uni.edu", "19"] in [line[:5] for line in moodle]
+    assert all(line[4] != "" for line in moodle[1:])  # no blank cell, which would clear a grade in Moodle
     env = release.tool_env()
     done = subprocess.run(["nbgrader", "generate_feedback", ASSIGNMENT, "--force"], cwd=course["course"], env=env,
                           capture_output=True, text=True, timeout=600)

@@ -161,7 +161,7 @@ def test_a_roster_error_says_which_line(tmp_path):
 def test_lms_files_follow_the_importers_layouts(roster, tmp_path):
     """Canvas: Student ("Last, First"), ID, SIS User ID, SIS Login ID, Section, one column per
     assignment, and a Points Possible row; Moodle: First name, Last name, ID number, Email address,
-    one column per assignment. Students without an id that LMS knows are left out and listed."""
+    a file per assignment. Students without an id that LMS knows are left out and listed."""
     records = [record("ada.ipynb", "Ada Lovelace", "Grace Hopper", "4"),
                record("grace.ipynb", "Grace Hopper", "Ada Lovelace", "3", assignment="nb2")]
     table = credits.credit(records, ["nb1", "nb2"], roster)
@@ -175,10 +175,15 @@ def test_lms_files_follow_the_importers_layouts(roster, tmp_path):
     assert by_id["1001"] == ["Lovelace, Ada", "1001", "SIS1", "alovelace", "A", "4", "3"]
     assert by_id["1003"][5:] == ["", ""]  # nothing counted: blank, which Canvas leaves unchanged
     assert canvas.rows == 4 and sorted(canvas.left_out) == ["John Smith", "John Smith", "Mia Wong"]
-    lines = list(csv.reader((tmp_path / "moodle.csv").open(newline="")))
-    assert lines[0] == ["First name", "Last name", "ID number", "Email address", "nb1", "nb2"]
-    assert ["Grace", "Hopper", "M002", "grace.hopper@uni.edu", "4", "3"] in lines
-    assert moodle.left_out == ["Mia Wong"]
+    # Moodle: a file per assignment with only the students it grades (a blank cell clears a grade in Moodle)
+    assert [out.path.name for out in moodle] == ["moodle-nb1.csv", "moodle-nb2.csv"]
+    nb1 = list(csv.reader((tmp_path / "moodle-nb1.csv").open(newline="")))
+    assert nb1[0] == ["First name", "Last name", "ID number", "Email address", "nb1"]
+    assert sorted(nb1[1:]) == [["Ada", "Lovelace", "M001", "ada.lovelace@uni.edu", "4"],
+                               ["Grace", "Hopper", "M002", "grace.hopper@uni.edu", "4"]]
+    nb2 = list(csv.reader((tmp_path / "moodle-nb2.csv").open(newline="")))
+    assert all(line[4] != "" for line in nb2[1:]) and ["Grace", "Hopper", "M002", "grace.hopper@uni.edu", "3"] in nb2
+    assert all(out.left_out == [] for out in moodle)  # Mia has no email, but no points to post either
 
 
 def test_partial_hand_grades_show_points_so_far(roster):

@@ -181,17 +181,15 @@ def main(argv: list[str] | None = None) -> int:
         reports.write_student_table(args.students, rows, assignments)
         print(f"wrote {args.students}")
     possible = {a: max_points.get(a, 0) + (written_max or {}).get(a, 0) for a in assignments}
-    for target, write in ((args.canvas, lambda p: lms.write_canvas(p, rows, people, assignments, possible)),
-                          (args.moodle, lambda p: lms.write_moodle(p, rows, people, assignments))):
-        if target is None:
-            continue
-        if not people.roster:
-            print(f"not writing {target}: an LMS needs the roster's ids (pass --roster roster.csv)", file=sys.stderr)
-            continue
-        done = write(target)
-        print(f"wrote {target} ({done.rows} students)"
-              + (f"; left out, with no id that LMS knows: {reports.safe_text(', '.join(done.left_out), 400)}"
-                 if done.left_out else ""))
+    if (args.canvas or args.moodle) and not people.roster:
+        print("not writing the LMS files: an LMS needs the roster's ids (pass --roster roster.csv)", file=sys.stderr)
+    elif args.canvas or args.moodle:
+        done = ([lms.write_canvas(args.canvas, rows, people, assignments, possible)] if args.canvas else []) + \
+               (lms.write_moodle(args.moodle, rows, people, assignments) if args.moodle else [])
+        for out in done:
+            print(f"wrote {out.path} ({out.rows} students)"
+                  + (f"; left out, with no id that LMS knows: {reports.safe_text(', '.join(out.left_out), 400)}"
+                     if out.left_out else ""))
     if args.feedback:
         count = feedback.write_feedback(args.feedback, credits, releases, hand)
         print(f"wrote {count} feedback pages under {args.feedback}")

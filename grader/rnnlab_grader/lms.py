@@ -1,6 +1,6 @@
 """Grade files an LMS imports unedited, made from the per-student rows (``reports.student_rows``)
 and the roster (``identity``). Each assignment's column is its autograded plus hand-graded points;
-a student with nothing counted has a blank cell (the importers leave a blank grade unchanged).
+in the Canvas file a student with nothing counted has a blank cell (Canvas leaves it unchanged).
 
 * **Canvas** (Grades > Import): the layout of Canvas's own gradebook export, which its importer
   reads back: ``Student`` ("Last, First"), ``ID`` (Canvas user id), ``SIS User ID``,
@@ -8,10 +8,12 @@ a student with nothing counted has a blank cell (the importers leave a blank gra
   ``Points Possible``. Canvas matches a row by ID, SIS User ID or SIS Login ID, so a student
   with none of them is left out (and listed). A column whose header has no ``(id)`` makes a new
   assignment on import.
-* **Moodle** (Grades > Import > CSV file): ``First name``, ``Last name``, ``ID number``,
-  ``Email address``, then one column per assignment; at import, map "Email address" to
-  ``useremail`` (or "ID number" to ``useridnumber``) and each column to its grade item. A
-  student with neither is left out (and listed).
+* **Moodle** (Grades > Import > CSV file): one file per assignment, ``First name``, ``Last
+  name``, ``ID number``, ``Email address`` and the assignment's column, holding only the students
+  with points for it: Moodle's importer reads an empty cell as "no grade" and *clears* a grade
+  already there (``grade/import/csv/classes/load_data.php``), so no cell is ever left blank. At
+  import, map "Email address" to ``useremail`` and the column to its grade item. A student
+  without an email is left out (and listed): an empty mapped field aborts Moodle's import.
 
 Both are written only with a roster: typed names are not identities an LMS knows.
 """
@@ -65,20 +67,31 @@ def write_canvas(path: Path, rows: list[dict], people: People, assignments: list
     return out
 
 
-def write_moodle(path: Path, rows: list[dict], people: People, assignments: list[str]) -> Written:
-    """The Moodle grade-import CSV of ``rows``."""
-    out = Written(path)
-    table = []
-    for row in rows:
-        student = people.students.get(row.get("id", ""))
-        if student is None:
-            continue
-        if not (student.email or student.moodle_id):
-            out.left_out.append(student.name)
-            continue
-        table.append({"First name": safe_text(student.first_name, 200), "Last name": safe_text(student.last_name, 200),
-                      "ID number": safe_text(student.moodle_id, 80), "Email address": safe_text(student.email, 200),
-                      **{a: _points(row, a) for a in assignments}})
-        out.rows += 1
-    _write_table(path, [*MOODLE_HEAD, *assignments], table)
-    return out
+def moodle_path(path: Path, assignment: str) -> Path:
+    """The Moodle file of one assignment: ``grades-moodle.csv`` -> ``grades-moodle-<assignment>.csv``."""
+    return path.with_name(f"{path.stem}-{assignment}{path.suffix}")
+
+
+def write_moodle(path: Path, rows: list[dict], people: People, assignments: list[str]) -> list[Written]:
+    """The Moodle grade-import CSVs of ``rows``, one per assignment (``moodle_path``), each with only
+    the students who have points for it and an email to be matched by."""
+    written = []
+    for assignment in assignments:
+        out = Written(moodle_path(path, assignment))
+        table = []
+        for row in rows:
+            student = people.students.get(row.get("id", ""))
+            points = _points(row, assignment)
+            if student is None or points == "":
+                continue  # never a blank cell: Moodle would clear the grade it has
+            if not student.email:
+                out.left_out.append(student.name)
+                continue
+            table.append({"First name": safe_text(student.first_name, 200),
+                          "Last name": safe_text(student.last_name, 200),
+                          "ID number": safe_text(student.moodle_id, 80), "Email address": safe_text(student.email, 200),
+                          assignment: points})
+            out.rows += 1
+        _write_table(out.path, [*MOODLE_HEAD, assignment], table)
+        written.append(out)
+    return written
