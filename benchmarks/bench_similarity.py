@@ -84,7 +84,7 @@ def cost(releases, pairs: int) -> None:
                                 "assignment": release.assignment, "total": "1", "reason": ""})
         table = credits.credit(records, [r.assignment for r in releases], identity.People(None))
         started = time.perf_counter()
-        found = similarity.find(records, folder, releases, table)
+        found = similarity.find(records, submissions.files_by_hash(sorted(folder.glob("*.ipynb"))), releases, table)
         seconds = time.perf_counter() - started
         print(f"\n{len(records)} files ({pairs} pairs x {len(releases)} notebooks): similarity.find took "
               f"{seconds:.1f} s ({1000 * seconds / len(records):.0f} ms per file); {found.comparisons} pairs of "

@@ -57,7 +57,7 @@ def test_copies_are_reported_and_independent_answers_and_partners_are_not(tmp_pa
     records = _grade(tmp_path, notebooks, ASSIGNMENT)
     people = identity.People(None)
     table = credits.credit(records, [ASSIGNMENT], people)
-    found = similarity.find(records, tmp_path, releases, table)
+    found = similarity.find(records, submissions.files_by_hash(sorted(tmp_path.glob("*.ipynb"))), releases, table)
     pairs = {frozenset(m.files): m.score for m in found.matches}
     assert pairs.keys() == {frozenset({"style0.ipynb", "disguised-copy.ipynb"})}, pairs
     assert pairs[frozenset({"style0.ipynb", "disguised-copy.ipynb"})] >= 0.9
@@ -131,5 +131,5 @@ def test_a_file_whose_name_a_table_changes_is_still_compared(tmp_path, releases,
                for path, name in ((source_path, "Alan Turing"), (copy_path, "Eve Copier"))]
     assert records[1]["submission"] != copy_path.name  # the table's name is not the file's
     table = credits.credit(records, [ASSIGNMENT], identity.People(None))
-    found = similarity.find(records, submissions.files_by_hash(tmp_path), releases, table)
+    found = similarity.find(records, submissions.files_by_hash([source_path, copy_path]), releases, table)
     assert {frozenset(m.files) for m in found.matches} == {frozenset(r["submission"] for r in records)}

@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         more = len(credits.unidentified) - 10
         print(f"credited to nobody, {len(credits.unidentified)} files (no name, or one the roster does not know; "
               f"each has a flagged row with the reason): {shown}" + (f" and {more} more" if more > 0 else ""))
-    located = submissions.files_by_hash(args.submissions)  # found again by content, whatever a table made of the name
+    located = submissions.files_by_hash(files)  # found again by content, whatever a table made of the name
     if args.similarity:
         from . import similarity
 

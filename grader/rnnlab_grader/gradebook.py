@@ -113,12 +113,11 @@ def add_outputs(notebook, outputs: dict) -> None:
         notebook.cells[index].outputs = cell_outputs
 
 
-def import_results(db_url: str, course_root: Path, submitted: Path | dict[str, Path], credits: Credits,
+def import_results(db_url: str, course_root: Path, located: dict[str, Path], credits: Credits,
                    releases: list[submissions.Release], outputs: Path | None = None) -> Imported:
     """Put each entry's counted file of each notebook into the gradebook at ``db_url`` (autograded
     scores only) and its sanitised graded cells under ``course_root/submitted`` and ``autograded``.
-    ``submitted``: the folder graded, or its files by SHA-256 (``submissions.files_by_hash``)."""
-    located = submitted if isinstance(submitted, dict) else submissions.files_by_hash(submitted)
+    ``located``: the graded files by SHA-256 (``submissions.files_by_hash``)."""
     from nbgrader.api import Gradebook, MissingEntry
 
     result = Imported()
@@ -129,10 +128,10 @@ def import_results(db_url: str, course_root: Path, submitted: Path | dict[str, P
             assignment = release.assignment
             for entry, record in sorted(credits.counted(assignment).items()):
                 path = located.get(record.get("sha256", ""))
+                if path is None:  # no file holds the bytes that were graded
+                    result.skipped.append(f"{record['submission']}: changed since it was graded; grade it again")
+                    continue
                 try:
-                    if path is None or submissions.sha256(path) != record.get("sha256"):
-                        result.skipped.append(f"{record['submission']}: changed since it was graded; grade it again")
-                        continue
                     notebook = _graded_notebook(path, release)
                     stamp = _timestamp(path)
                     saved = outputs / f"{record.get('sha256')}.json" if outputs is not None else None

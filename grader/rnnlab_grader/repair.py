@@ -65,6 +65,24 @@ def as_python(source: str) -> str:
         return source
 
 
+# Magics that run their code as Python in the notebook's namespace (``%timeit f(x)``, ``%%time``).
+CODE_MAGICS = frozenset({"time", "timeit", "prun", "capture"})
+
+
+def magic_call(node: ast.AST) -> tuple[str, str, str] | None:
+    """``(kind, name, code)`` when ``node`` is a magic as IPython's transformer writes it:
+    ``get_ipython().run_line_magic(name, line)`` or ``.run_cell_magic(name, line, body)`` with
+    constant arguments (``code`` is the line or the body); None otherwise."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("run_line_magic", "run_cell_magic")
+            and isinstance(node.func.value, ast.Call) and isinstance(node.func.value.func, ast.Name)
+            and node.func.value.func.id == "get_ipython" and node.args
+            and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args)):
+        return None
+    texts = [a.value for a in node.args]
+    return node.func.attr, texts[0], texts[-1]
+
+
 @functools.lru_cache(maxsize=4096)
 def parse_cell(source: str) -> ast.Module | None:
     """The syntax tree of a code cell as the kernel runs it (``as_python``), or None when it does

@@ -54,7 +54,7 @@ def test_token(grade_id: str, record, crashed: bool = False) -> str:
     if record is None:
         return f"{grade_id}=notrun"
     if record.status == "fail":
-        entry = f":{quote(record.entry[:200], safe='[]_.-')}" if getattr(record, "entry", "") else ""
+        entry = f":{quote(record.entry[:200], safe='[]_.-')}" if record.entry else ""
         return f"{grade_id}=fail:{record.error}:{record.line}{entry}"
     return f"{grade_id}={record.status}"
 

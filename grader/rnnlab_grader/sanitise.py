@@ -38,18 +38,21 @@ SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
 MARKDOWN_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*(<[^>\n]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)(?:\s+\"[^\"\n]*\")?\s*\)")
 
 
+def _plain_url(target: str) -> str:
+    """A URL as a browser reads it: entities, backslashes, angle brackets, whitespace and control
+    characters taken out, lower-cased."""
+    return "".join(ch for ch in html.unescape(html.unescape(target)) if ch > " " and ch not in "\\<>\x7f").lower()
+
+
 def _safe_target(target: str) -> bool:
-    """Whether a markdown link target is an allowed URL once entities, backslashes, angle
-    brackets, whitespace and control characters are taken out (as a browser would read it)."""
-    plain = html.unescape(html.unescape(target))
-    plain = "".join(ch for ch in plain if ch > " " and ch not in "\\<>\x7f").lower()
-    scheme = SCHEME.match(plain)
+    """Whether a markdown link target is an allowed URL (``_plain_url``)."""
+    scheme = SCHEME.match(_plain_url(target))
     return scheme is None or scheme.group(1) in SCHEMES
 
 
 def _remote(target: str) -> bool:
     """Whether a URL leaves the page's own site: any scheme, or a scheme-relative ``//host``."""
-    plain = "".join(ch for ch in html.unescape(html.unescape(target)) if ch > " " and ch not in "\\<>\x7f").lower()
+    plain = _plain_url(target)
     return SCHEME.match(plain) is not None or plain.startswith("//")
 
 

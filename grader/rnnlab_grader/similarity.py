@@ -233,11 +233,10 @@ def same_pair(a: tuple[frozenset, frozenset], b: tuple[frozenset, frozenset]) ->
     return (bool(a[0]) and a[0] == b[0]) or bool(a[1] & b[1])
 
 
-def find(records: list[dict], submitted: Path | dict[str, Path], releases: list[submissions.Release], credits: Credits,
+def find(records: list[dict], located: dict[str, Path], releases: list[submissions.Release], credits: Credits,
          threshold: float = THRESHOLD) -> Report:
     """Every pair of files from different pairs whose compared answers score ``threshold`` or more.
-    ``submitted``: the folder graded, or its files by SHA-256 (``submissions.files_by_hash``)."""
-    located = submitted if isinstance(submitted, dict) else submissions.files_by_hash(submitted)
+    ``located``: the graded files by SHA-256 (``submissions.files_by_hash``)."""
     from copydetect import CodeFingerprint, compare_files
     from copydetect.utils import highlight_overlap
 
@@ -251,10 +250,10 @@ def find(records: list[dict], submitted: Path | dict[str, Path], releases: list[
         for record in records:
             if record.get("assignment") != assignment or not record.get("sha256") or record["submission"] not in claims:
                 continue
-            path = located.get(record["sha256"])
+            path = located.get(record["sha256"])  # None: not there, or changed since it was graded
+            if path is None:
+                continue
             try:
-                if path is None or submissions.sha256(path) != record["sha256"]:
-                    continue
                 notebook = repair.restore(submissions.read_submission(path), release.notebook).notebook
             except (OSError, submissions.Unreadable, ValueError):
                 continue

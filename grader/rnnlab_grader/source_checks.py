@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from rnnlab.checks import tree_identifiers
 
-from .repair import parse_cell
+from .repair import CODE_MAGICS, magic_call, parse_cell
 
 
 class Use(NamedTuple):
@@ -76,18 +76,13 @@ def _bindings(statements):
                     yield from _bindings(child.body if isinstance(child, ast.ExceptHandler) else [child])
 
 
-CELL_MAGICS_THAT_RUN_THEIR_BODY = frozenset({"time", "timeit", "capture", "prun"})
-
-
 def _statements(tree: ast.Module) -> list[ast.stmt]:
     """The cell's statements; a cell under ``%%time`` (or another magic that runs its body as
-    Python in the notebook's namespace) is read as its body."""
+    Python in the notebook's namespace, ``repair.CODE_MAGICS``) is read as its body."""
     body = tree.body
-    if len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(call := body[0].value, ast.Call) \
-            and isinstance(call.func, ast.Attribute) and call.func.attr == "run_cell_magic" and len(call.args) == 3 \
-            and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in call.args) \
-            and call.args[0].value in CELL_MAGICS_THAT_RUN_THEIR_BODY:
-        inner = parse_cell(call.args[2].value)
+    magic = magic_call(body[0].value) if len(body) == 1 and isinstance(body[0], ast.Expr) else None
+    if magic is not None and magic[0] == "run_cell_magic" and magic[1] in CODE_MAGICS:
+        inner = parse_cell(magic[2])
         return inner.body if inner is not None else []
     return body
 

@@ -128,25 +128,22 @@ UNZIP = ("an archive, not a notebook (the LMS's download, still packed): unzip i
 def is_archive(path: Path) -> bool:
     """Whether ``path`` is a regular file that starts like a zip or gzip archive."""
     try:
-        check_file(path)
         with open_regular(path) as handle:
             return handle.read(4).startswith(ARCHIVE_STARTS)
     except (OSError, Unreadable):
         return False
 
 
-def files_by_hash(folder: Path) -> dict[str, Path]:
-    """Every regular file under ``folder`` by its SHA-256 (links and special files left out):
-    how later stages find a graded file again, whatever its name became in a table (cut,
-    re-spaced or escaped there). Files with the same hash are the same bytes."""
+def files_by_hash(paths) -> dict[str, Path]:
+    """The regular files among ``paths`` by their SHA-256 (links and special files left out): how
+    later stages find a graded file again, whatever its name became in a table (cut, re-spaced or
+    escaped there), and know it is still the bytes that were graded."""
     found: dict[str, Path] = {}
-    for directory, subdirs, names in os.walk(folder, followlinks=False):
-        subdirs[:] = sorted(d for d in subdirs if d != ".ipynb_checkpoints")
-        for name in sorted(names):
-            try:
-                found.setdefault(sha256(Path(directory) / name), Path(directory) / name)
-            except (OSError, Unreadable):
-                continue
+    for path in paths:
+        try:
+            found.setdefault(sha256(path), path)
+        except (OSError, Unreadable):
+            continue
     return found
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import re
 
-from .repair import parse_cell
+from .repair import CODE_MAGICS, magic_call, parse_cell
 
 # Modules whose import alone is worth a look in these notebooks.
 MODULES = {"gc", "ctypes", "inspect", "sqlite3", "subprocess", "multiprocessing", "threading", "_thread",
@@ -48,24 +48,11 @@ def _module_root(name: str | None) -> str:
     return (name or "").split(".")[0]
 
 
-# IPython magics students use to time or show their code: the code they run is scanned like the
-# cell's own, and the ``get_ipython()`` call IPython's transformer writes for them is not flagged.
-CODE_MAGICS = {"time", "timeit", "prun", "capture"}
+# IPython magics students use to time or show their code (``repair.CODE_MAGICS`` and these): the
+# code they run is scanned like the cell's own, and the ``get_ipython()`` call IPython's transformer
+# writes for them is not flagged.
 DISPLAY_MAGICS = {"matplotlib", "config_inline"}
 MAGIC_OPTIONS = re.compile(r"^(?:\s*-[A-Za-z](?:\s*\d+)?)*\s*")  # %timeit -n 1 -r 3 ...
-
-
-def _magic(node: ast.AST) -> tuple[str, str, str] | None:
-    """``(kind, name, code)`` for ``get_ipython().run_line_magic(name, line)`` or
-    ``.run_cell_magic(name, line, body)`` with constant arguments, as IPython writes a magic."""
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and node.func.attr in ("run_line_magic", "run_cell_magic")
-            and isinstance(node.func.value, ast.Call) and isinstance(node.func.value.func, ast.Name)
-            and node.func.value.func.id == "get_ipython" and node.args
-            and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args)):
-        return None
-    texts = [a.value for a in node.args]
-    return node.func.attr, texts[0], texts[-1]
 
 
 def reaches(source: str) -> set[str]:
@@ -76,7 +63,7 @@ def reaches(source: str) -> set[str]:
     found: set[str] = set()
     allowed: set[int] = set()  # the get_ipython names of the magics above
     for node in ast.walk(tree):
-        magic = _magic(node)
+        magic = magic_call(node)
         if magic is not None and magic[1] in CODE_MAGICS | DISPLAY_MAGICS:
             allowed.add(id(node.func.value.func))
             if magic[1] in CODE_MAGICS:

@@ -237,6 +237,11 @@ def _array(value):
 FLOAT32_TINY = float(np.finfo(np.float32).tiny)  # the smallest normal float32 (1.2e-38)
 
 
+def low_precision(*dtypes: str) -> bool:
+    """Whether any of the recorded dtypes (``"torch.float32"``, ``"float16"``, ...) is float32 or lower."""
+    return any(d.removeprefix("torch.") in LOW_PRECISION for d in dtypes)
+
+
 def _close_arrays(ours: np.ndarray, reference: np.ndarray, rtol: float, atol: float, axis,
                   low_precision: bool = False) -> bool:
     """Whether ``ours`` matches ``reference`` within ``atol + rtol * |reference|`` (per slice along
@@ -278,7 +283,7 @@ def same(ours, reference, options: dict) -> bool:
     axis = options.get("axis") if type(options.get("axis")) is int else None
 
     def tolerance(*dtypes):
-        return max(rtol, rtol32) if any(d.removeprefix("torch.") in LOW_PRECISION for d in dtypes) else rtol
+        return max(rtol, rtol32) if low_precision(*dtypes) else rtol
 
     if reference is None or type(reference) in (bool, str):
         return type(ours) is type(reference) and ours == reference
@@ -290,7 +295,7 @@ def same(ours, reference, options: dict) -> bool:
             return mine[0] == reference or (math.isnan(reference) and math.isnan(mine[0]))
         if type(reference) is int and type(ours) is int:
             return ours == reference
-        if mine[1].removeprefix("torch.") in LOW_PRECISION and max(abs(mine[0]), abs(reference)) < FLOAT32_TINY:
+        if low_precision(mine[1]) and max(abs(mine[0]), abs(reference)) < FLOAT32_TINY:
             return True  # both below what float32 holds: the same float32 answer
         return abs(mine[0] - reference) <= atol + tolerance(mine[1]) * abs(reference)
     if type(reference) is Array:
@@ -300,8 +305,8 @@ def same(ours, reference, options: dict) -> bool:
             mine = (np.full(reference.values.shape, number[0]), number[1])
         if mine is None:
             return False
-        low = any(d.removeprefix("torch.") in LOW_PRECISION for d in (mine[1], reference.dtype))
-        return _close_arrays(mine[0], reference.values, tolerance(mine[1], reference.dtype), atol, axis, low)
+        return _close_arrays(mine[0], reference.values, tolerance(mine[1], reference.dtype), atol, axis,
+                             low_precision(mine[1], reference.dtype))
     if type(reference) is list:
         return type(ours) is list and len(ours) == len(reference) and all(
             same(a, b, options) for a, b in zip(ours, reference))

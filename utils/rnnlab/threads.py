@@ -39,7 +39,7 @@ class ThreadPlan:
         return self.busy is not None and self.busy >= BUSY_NOTE * self.cores
 
     def describe(self) -> str:
-        """For the banner: ``threads=1 (2 cores, 1.3 busy: expect a slower run)``."""
+        """For the banner: ``threads=1 (2 cores, 1.3 busy: busy machine, expect a slower run)``."""
         if self.busy is None:
             return f"threads={self.threads} ({self.reason})"
         note = ": busy machine, expect a slower run" if self.crowded else ""
