@@ -21,7 +21,7 @@ endif
 help:
 	@echo "make course [DATA=<folder>]   set up, release student versions, execute solutions ($(PROFILE) profile) into build/"
 	@echo "                 DATA: real IMDB and WikiText-2 (data/README.md); the key results are printed"
-	@echo "make test       set up and run the test suite (offline)"
+	@echo "make test       set up, lint (ruff) and run the test suite (offline)"
 	@echo "make release    regenerate notebooks/ from solutions/ with nbgrader (prints the points)"
 	@echo "make grade SUBMISSIONS=<folder> [ROSTER=roster.csv] [GRADES=grades.csv] [RESUME=1] [JOBS=N] [SCHEDULER=tcp://host:8786]"
 	@echo "                 autograde every file in the folder (sandboxed, N at once, default one per core; or on a Dask cluster)"
@@ -90,12 +90,13 @@ grade-check:
 	@test -z "$(RESUME)" || test "$(RESUME)" = 1 || { echo "RESUME=$(RESUME): only RESUME=1 (grade new or changed files only) is understood; leave RESUME out to grade every file"; exit 2; }
 
 grade: grade-check build/.released sandbox
-	$(BIN)/rnnlab-grade "$(SUBMISSIONS)" --students "$(GRADES_BASE).csv" --out "$(GRADES_BASE)-by-file.csv" --feedback "$(or $(FEEDBACK),feedback)" --summary "$(GRADES_BASE)-summary.png" --similarity "$(GRADES_BASE)-similarity.html" --gradebook gradebook.db $(if $(ROSTER),--roster "$(ROSTER)" --canvas "$(GRADES_BASE)-canvas.csv" --moodle "$(GRADES_BASE)-moodle.csv") $(if $(filter 1,$(RESUME)),--resume) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox)
+	$(BIN)/rnnlab-grade "$(SUBMISSIONS)" --students "$(GRADES_BASE).csv" --out "$(GRADES_BASE)-by-file.csv" --store "$(GRADES_BASE)-results" --feedback "$(or $(FEEDBACK),feedback)" --summary "$(GRADES_BASE)-summary.png" --similarity "$(GRADES_BASE)-similarity.html" --gradebook gradebook.db $(if $(ROSTER),--roster "$(ROSTER)" --canvas "$(GRADES_BASE)-canvas.csv" --moodle "$(GRADES_BASE)-moodle.csv") $(if $(filter 1,$(RESUME)),--resume) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox)
 
 export: release
 	$(PY) scripts/export.py "$(or $(EXPORT),build/student-repo)"
 
 test: install sandbox browser
+	$(BIN)/ruff check .
 	$(PY) -m pytest
 
 benchmark: install sandbox

@@ -19,7 +19,8 @@ c.IgnorePattern.pattern = r"(User|Deprecation|Future|Runtime)Warning"
 
 # The stub that replaces every solution region in the student versions.
 c.ClearSolutions.code_stub = {
-    "python": '# YOUR CODE HERE\nraise NotImplementedError("Replace these two lines with your code, then run the cell.")'
+    "python": ('# YOUR CODE HERE\n'
+               'raise NotImplementedError("Replace these two lines with your code, then run the cell.")')
 }
 
 # Feedback that nbgrader itself writes (`nbgrader generate_feedback`, formgrader's feedback

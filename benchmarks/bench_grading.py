@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import nbformat
+
 from rnnlab_grader import pipeline, repair, submissions
 from rnnlab_grader.sandbox import Limits
 
@@ -46,7 +47,8 @@ def nbgrader_autograde(course: Path, release: submissions.Release, notebook, wor
         shutil.copy(course / name, scratch)
     started = time.perf_counter()
     subprocess.run(["nbgrader", "autograde", release.assignment, "--student", "s0001", "--force",
-                    "--log-level=ERROR"], cwd=scratch, env={**tool_env(), "RNNLAB_ALLOW_NBGRADER_AUTOGRADE": "1"}, check=True, capture_output=True)
+                    "--log-level=ERROR"], cwd=scratch, env={**tool_env(), "RNNLAB_ALLOW_NBGRADER_AUTOGRADE": "1"},
+                   check=True, capture_output=True)
     return time.perf_counter() - started
 
 

@@ -36,7 +36,8 @@ def generated_class(folder: Path) -> int:
         stubs = {c.metadata["nbgrader"]["grade_id"]: c.source for c in nbformat.read(release, 4).cells
                  if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
         partial = perfect_submission(solution, release)
-        for index, cell in enumerate(c for c in partial.cells if c.metadata.get("nbgrader", {}).get("grade_id") in stubs):
+        answers = (c for c in partial.cells if c.metadata.get("nbgrader", {}).get("grade_id") in stubs)
+        for index, cell in enumerate(answers):
             if index % 2:
                 cell.source = stubs[cell.metadata["nbgrader"]["grade_id"]]
         for copy in range(COPIES):

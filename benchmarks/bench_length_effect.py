@@ -71,13 +71,15 @@ def sweep(profile_name: str, seed: int, lengths: tuple[int, ...]) -> dict:
         control_train = control.subset(range(int(0.9 * len(control))))
         control_vocab = _vocabulary(control_train.texts, scale.vocab_size)
 
-        def control_encoded(part):
+        def control_encoded(part, control_vocab=control_vocab):
             return loaders.EncodedReviews([[control_vocab.get(w, UNK_ID) for w in t.split()] for t in part.texts],
                                           part.labels)
 
         for name, kind in (("RNN", "rnn"), ("LSTM", "lstm")):
-            out["Experiment A"][name][n] = _classifier(kind, len(vocab), n, scale, seed, encoded(train, n), encoded(test, n))
-            out["control"][name][n] = _classifier(kind, len(control_vocab), n, scale, seed, control_encoded(control_train),
+            out["Experiment A"][name][n] = _classifier(kind, len(vocab), n, scale, seed, encoded(train, n),
+                                                       encoded(test, n))
+            out["control"][name][n] = _classifier(kind, len(control_vocab), n, scale, seed,
+                                                  control_encoded(control_train),
                                                   control_encoded(cue_first))
     return out
 
@@ -87,7 +89,7 @@ def agreement(profile_name: str, seed: int) -> dict:
     torch.set_num_threads(1)
     lm = get_profile(profile_name).lm
     corpus = sources.load_wikitext(sources.DataSource("synthetic"), seed=seed)
-    train_lines, valid_lines = corpus["train"][: lm.train_lines], corpus["valid"][: lm.valid_lines]
+    train_lines = corpus["train"][: lm.train_lines]
     vocab = text.Vocabulary.build([text.split_whitespace(line) for line in train_lines], max_size=lm.vocab_size,
                                   specials=(loaders.EOS,))
     batches = loaders.language_model_batches(train_lines, vocab, lm.batch_size, lm.seq_len)

@@ -25,7 +25,8 @@ def run_all(profile: str, data: str, tmp: Path) -> None:
     os.environ["RNNLAB_DATA"] = data
     print(f"{profile} profile, data {data}, one fresh kernel per notebook; budget {budget:g} s each")
     for path in solution_notebooks(ROOT):
-        seconds, message, ok = run_notebook(path, tmp / f"{profile}-{Path(data).name}" / path.parent.name, profile, None)
+        folder = tmp / f"{profile}-{Path(data).name}" / path.parent.name
+        seconds, message, ok = run_notebook(path, folder, profile, None)
         verdict = "FAILED: " + message if not ok else ("within budget" if seconds <= budget else "OVER BUDGET")
         print(f"  {path.parent.name:<26} {seconds:7.1f} s  ({seconds / budget:.2f} of budget)  {verdict}", flush=True)
         if ok and profile != "grade":

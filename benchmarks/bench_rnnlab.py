@@ -3,7 +3,8 @@
 (a) training throughput: tokens/s of ``rnnlab.training.train_classifier`` (DataLoader,
     packing, progress bar, per-step recurrent-gradient logging) divided by tokens/s of a
     bare loop over the same fused module on the same pre-made batches. Target >= 0.9.
-(b) probe cost: ``rnnlab_reference.probes.classifier_hidden_grad_norms`` (the instructor's reference probe) at T=400, B=64, H=128
+(b) probe cost: ``rnnlab_reference.probes.classifier_hidden_grad_norms`` (the instructor's reference probe)
+at T=400, B=64, H=128
     divided by one fused forward+backward of the same model on the same batch. Target <= 3.
 
 Rounds alternate between the two sides so machine noise hits both; the median ratio is
@@ -21,11 +22,11 @@ from torch import nn
 
 from rnnlab.loaders import ReviewDataset, review_loader
 from rnnlab.models import RecurrentClassifier
-from rnnlab_reference.probes import classifier_hidden_grad_norms
 from rnnlab.runtime import set_seed
 from rnnlab.synthetic import synthetic_reviews
 from rnnlab.text import Vocabulary, tokenize
 from rnnlab.training import train_classifier
+from rnnlab_reference.probes import classifier_hidden_grad_norms
 
 
 class BareClassifier(nn.Module):
@@ -65,8 +66,8 @@ def training_ratio(kind, n, length, batch, embed, hidden, rounds):
         ours = RecurrentClassifier(len(vocab), embed, hidden, kind)
         bare = BareClassifier(len(vocab), embed, hidden, kind)
         seconds = {}
-        sides = [("ours", lambda: train_classifier(ours, loader, epochs=1, lr=1e-3, desc=f"rnnlab {kind}")),
-                 ("bare", lambda: bare_epoch(bare, batches))]
+        sides = [("ours", lambda ours=ours: train_classifier(ours, loader, epochs=1, lr=1e-3, desc=f"rnnlab {kind}")),
+                 ("bare", lambda bare=bare: bare_epoch(bare, batches))]
         for name, run in sides if round_ % 2 == 0 else sides[::-1]:  # alternate who goes first
             started = time.perf_counter()
             run()

@@ -26,6 +26,7 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "grader")]
 
 import nbformat  # noqa: E402
 from copydetect import CodeFingerprint, compare_files  # noqa: E402
+
 from disguise import disguise  # noqa: E402
 from fair_variants import VARIANTS  # noqa: E402
 from rnnlab_grader import credits, identity, similarity, submissions  # noqa: E402
@@ -47,7 +48,7 @@ def margins(releases) -> None:
         compared = similarity.compared_cells(release)
         keep = submissions.answer_names(release) | {"softmax_cross_entropy"}
 
-        def fingerprint(sources):
+        def fingerprint(sources, compared=compared):
             text = "\n\n".join(similarity.normalise(sources[g]) for g in compared.cells if g in sources)
             return CodeFingerprint("a.py", similarity.NOISE_T, similarity.GUARANTEE_T - similarity.NOISE_T + 1,
                                    boilerplate=compared.boilerplate, fp=io.StringIO(text))

@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "scripts")]
 from fair_variants import VARIANTS  # noqa: E402
 from notebook_tools import nbgrader_meta, solution_notebooks  # noqa: E402
-from test_fair_scores import submission  # noqa: E402  (the perfect submission with answers swapped)
 from rnnlab_grader.sandbox import Limits  # noqa: E402
+from test_fair_scores import submission  # noqa: E402  (the perfect submission with answers swapped)
 
 FRACTION = 0.25
 JOBS = os.cpu_count() or 1
@@ -90,7 +90,8 @@ def graded_seconds(folder: Path) -> dict[str, float]:
         match = re.search(r"(\S+)\.ipynb: (\S+)/(\S+) in (\d+) s", line)
         if match:
             if match.group(2) != match.group(3):
-                print(f"note: {match.group(1)} scored {match.group(2)}/{match.group(3)} (tests/test_fair_scores.py says why)")
+                print(f"note: {match.group(1)} scored {match.group(2)}/{match.group(3)} "
+                      "(tests/test_fair_scores.py says why)")
             seconds[Path(match.group(1)).name] = float(match.group(4))
     return seconds
 
@@ -112,7 +113,8 @@ def main() -> int:
             nbformat.write(notebook, runs / f"{name}.ipynb")
             paths.append(runs / f"{name}.ipynb")
         with concurrent.futures.ProcessPoolExecutor(JOBS) as pool:
-            cells = dict(zip((p.stem for p in paths), pool.map(slowest_cell, paths, [max(1, (os.cpu_count() or 1) // JOBS)] * len(paths))))
+            threads = [max(1, (os.cpu_count() or 1) // JOBS)] * len(paths)
+            cells = dict(zip((p.stem for p in paths), pool.map(slowest_cell, paths, threads)))
     limits = Limits()
     print(f"\n{'submission':<36} {'notebook s':>10} {'of limit':>8} {'slowest cell':>12} {'of limit':>8}  cell")
     over = False

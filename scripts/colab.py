@@ -7,9 +7,10 @@ cell installs ``rnnlab`` only when it is missing, pins torch to the version alre
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+import tomllib
 
 BADGE_TAG, SETUP_TAG = "colab-badge", "setup"
 COLAB_BADGE_SVG = "https://colab.research.google.com/assets/colab-badge.svg"

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from colab import badge_source, load_repository  # noqa: E402
+from colab import badge_source, load_repository
 
 LICENCES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING")
 EXPORTED = {"README.md", "notebooks", "utils", "pyproject.toml", "data", "environment.yml", *LICENCES}

@@ -18,8 +18,9 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from colab import BADGE_TAG, SETUP_TAG, load_repository, render  # noqa: E402
-from rnnlab_grader.submissions import points  # noqa: E402  (one count of a notebook's points)
+from colab import BADGE_TAG, SETUP_TAG, load_repository, render
+
+from rnnlab_grader.submissions import points
 
 
 def assignments(root: Path) -> list[str]:

@@ -105,7 +105,8 @@ def main() -> int:
     print(f"\nthe prose's claims, as this run ({args.profile}) checked them:")
     for name, _, _, _, claims in rows:
         for claim in claims:
-            print(f"  {name.split('/')[0]}: {claim['statement']}: {'yes' if claim['held'] else 'NO'} ({claim['values']})")
+            held = "yes" if claim["held"] else "NO"
+            print(f"  {name.split('/')[0]}: {claim['statement']}: {held} ({claim['values']})")
     print(f"executed copies and figures: {root / 'build'}")
     return 0 if all(r[3] for r in rows) else 1
 

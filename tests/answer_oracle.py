@@ -29,13 +29,14 @@ import torch.nn.functional as F
 from torch import nn
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend
+import matplotlib.pyplot as plt
 
 ROOT = Path(__file__).resolve().parents[1]
 # Tools the later notebooks need that also compute nb01 TODO 4's one-line measures, whose recipe
 # the TODO text itself gives (largest |eigenvalue|, largest singular value, 10 x the least-squares
 # slope of log10 g_t): allowed, and named here so that nothing else slips in beside them.
-ALLOWED = {("spectral_radius", "rnnlab.probes.spectral_stats"), ("largest_singular_value", "rnnlab.probes.spectral_stats"),
+ALLOWED = {("spectral_radius", "rnnlab.probes.spectral_stats"),
+           ("largest_singular_value", "rnnlab.probes.spectral_stats"),
            ("decay_per_10_steps", "rnnlab.probes.fit_decay")}
 
 
@@ -53,20 +54,21 @@ def course_cell(notebook: str, starts_with: str) -> str:
 
 def solution_functions() -> dict[str, object]:
     """The graded TODOs' functions, defined by the solution notebooks' answer cells."""
+    from tqdm.auto import tqdm
+
     from rnnlab import models
     from rnnlab.text import PAD, PAD_ID, UNK, UNK_ID
-    from tqdm.auto import tqdm
     namespace = {"np": np, "torch": torch, "F": F, "nn": nn, "re": re, "Counter": Counter, "PAD": PAD, "UNK": UNK,
                  "PAD_ID": PAD_ID, "UNK_ID": UNK_ID, "tqdm": tqdm, "models": models, "D": 4, "H": 5, "V": 6, "SEED": 0}
     nb01 = "01_bptt_by_hand/bptt_by_hand.ipynb"
-    exec(course_cell(nb01, "def init_rnn"), namespace)  # noqa: S102 - the course's own code
-    exec(answer_cells(nb01, "rnn_forward", "rnn_backward", "gru_forward", "gru_backward", "measures",  # noqa: S102
+    exec(course_cell(nb01, "def init_rnn"), namespace)
+    exec(answer_cells(nb01, "rnn_forward", "rnn_backward", "gru_forward", "gru_backward", "measures",
                       "clip_by_global_norm"), namespace)
-    exec(answer_cells("02_imdb_gradient_probe/imdb_gradient_probe.ipynb", "hidden_grad_norms", "input_grad_norms"),  # noqa: S102
+    exec(answer_cells("02_imdb_gradient_probe/imdb_gradient_probe.ipynb", "hidden_grad_norms", "input_grad_norms"),
          namespace)
-    exec(answer_cells("03_rnn_vs_lstm_sweep/rnn_vs_lstm_sweep.ipynb", "preprocess_text", "build_vocabulary",  # noqa: S102
+    exec(answer_cells("03_rnn_vs_lstm_sweep/rnn_vs_lstm_sweep.ipynb", "preprocess_text", "build_vocabulary",
                       "text_to_indices", "train_epoch", "evaluate", "gradient_flow", "lstm_state_norms"), namespace)
-    exec(answer_cells("04_wikitext_perplexity/wikitext_perplexity.ipynb", "loss_and_metrics"), namespace)  # noqa: S102
+    exec(answer_cells("04_wikitext_perplexity/wikitext_perplexity.ipynb", "loss_and_metrics"), namespace)
     return namespace
 
 
@@ -99,7 +101,8 @@ def todo_calls(ns: dict) -> list[tuple[str, object, tuple]]:
         ("spectral_radius", ns["spectral_radius"], (W,)),
         ("largest_singular_value", ns["largest_singular_value"], (W,)),
         ("decay_per_10_steps", ns["decay_per_10_steps"], (10.0 ** -(0.3 * np.arange(12.0) + rng.normal(0, 0.1, 12)),)),
-        ("clip_by_global_norm", ns["clip_by_global_norm"], ({"a": rng.normal(size=(3, 2)), "b": rng.normal(size=4)}, 0.5)),
+        ("clip_by_global_norm", ns["clip_by_global_norm"],
+         ({"a": rng.normal(size=(3, 2)), "b": rng.normal(size=4)}, 0.5)),
         ("hidden_grad_norms", ns["hidden_grad_norms"], (classifier, ids, lengths, labels)),
         ("input_grad_norms", ns["input_grad_norms"], (classifier, ids, lengths, labels)),
         ("gradient_flow", ns["gradient_flow"], (classifier, ids, lengths, labels)),

@@ -8,6 +8,6 @@ def kill_the_worker_on_doomed(name, data, *options):
     give every other file 5 of 5 points."""
     if name == "doomed.ipynb":
         os._exit(9)
-    return {"submission": name, "sha256": "", "your_name": "A", "your_partner_name": "self",
-            "assignment": "00_tiny", "points": 5.0, "max_points": 5.0, "flags": [], "reason": "",
-            "failed": False}, 0.1
+    from rnnlab_grader.results import FileResult
+
+    return FileResult(name, "", "00_tiny", "A", "self", points=5.0, max_points=5.0, finished=True), 0.1

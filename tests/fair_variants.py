@@ -9,7 +9,8 @@ notebooks built from them through the real autograder: every one must score full
 
 PAIR = [
     'your_name, your_partner_name = "Ada Lovelace", "self"\n',
-    "# we worked together\nyour_name = 'Grace Hopper'\nyour_partner_name = 'Alan Turing'\nprint(your_name, your_partner_name)\n",
+    "# we worked together\nyour_name = 'Grace Hopper'\nyour_partner_name = 'Alan Turing'\n"
+    "print(your_name, your_partner_name)\n",
 ]
 
 NB01 = {
@@ -698,7 +699,8 @@ TIMEIT_LINE = "\n%timeit -n 1 -r 1 rnn_forward(X, init_rnn(D, H, V, np.random.de
 MUTANTS = {
     "b_y-never-set": ("01_bptt_by_hand", "rnn_backward", '"b_y": dlogits,', '"b_y": np.zeros_like(params["b_y"]),'),
     "mean-over-every-review": ("02_imdb_gradient_probe", "hidden_grad_norms",
-                               "return ((norms * real).sum(0) / real.sum(0)).detach()", "return norms.mean(0).detach()"),
+                               "return ((norms * real).sum(0) / real.sum(0)).detach()",
+                               "return norms.mean(0).detach()"),
     "split-on-one-space": ("03_rnn_vs_lstm_sweep", "text_to_indices", "text.split()", 'text.split(" ")'),
     "no-zero-grad": ("03_rnn_vs_lstm_sweep", "train_epoch", "        optimizer.zero_grad()\n", ""),
     "sum-of-norms": ("04_wikitext_perplexity", "loss_and_metrics",
@@ -714,12 +716,14 @@ _FLOAT_LABELS = ("labels.to(logits.dtype)", "labels.float()")
 _MEAN_OVER_ALL = ("return ((norms * real).sum(0) / real.sum(0)).detach()", "return norms.mean(0).detach()")
 PRECISION = {
     "hidden_grad_norms": ("02_imdb_gradient_probe",
-                          [("h = x.new_zeros(ids.shape[0], rnn.hidden_size)", "h = torch.zeros(ids.shape[0], rnn.hidden_size)"),
+                          [("h = x.new_zeros(ids.shape[0], rnn.hidden_size)",
+                            "h = torch.zeros(ids.shape[0], rnn.hidden_size)"),
                            ("labels.to(final.dtype)", "labels.float()")], _MEAN_OVER_ALL),
     "input_grad_norms": ("02_imdb_gradient_probe", [_FLOAT_LABELS], _MEAN_OVER_ALL),
     "gradient_flow": ("03_rnn_vs_lstm_sweep", [_FLOAT_LABELS], _MEAN_OVER_ALL),
     "lstm_state_norms": ("03_rnn_vs_lstm_sweep",
                          [("state, hidden, cell = None, [], []",
-                           "zeros = torch.zeros(1, 1, lstm.hidden_size)\n    state, hidden, cell = (zeros, zeros), [], []")],
+                           "zeros = torch.zeros(1, 1, lstm.hidden_size)\n"
+                           "    state, hidden, cell = (zeros, zeros), [], []")],
                          ("hidden.append(state[0][-1, 0].norm())", "hidden.append(state[1][-1, 0].norm())")),
 }

@@ -13,7 +13,8 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from rnnlab_grader.repair import nbgrader_meta  # noqa: E402,F401  (re-exported for the tests)
+from rnnlab_grader.repair import nbgrader_meta  # noqa: E402  (re-exported for the tests)
+
 SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
 

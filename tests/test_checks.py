@@ -96,6 +96,7 @@ def test_a_float32_run_comes_back_in_float32_whatever_the_answer_returns():
     float32 run's norms, taken in float64 as the TODO recommends, come back as float32, so the
     grader compares them at the float32 tolerance."""
     import torch
+
     from rnnlab.checks import run_in_float64_or_float32
 
     def answer(weight):

@@ -5,10 +5,12 @@ import sys
 
 import nbformat
 import pytest
-from notebook_tools import ROOT, TORCH_FINGERPRINT, run_python as run, solution_notebooks, student_version, uninstall_rnnlab
+
+from notebook_tools import ROOT, TORCH_FINGERPRINT, solution_notebooks, student_version, uninstall_rnnlab
+from notebook_tools import run_python as run
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from colab import BADGE_TAG, SETUP_TAG, load_repository  # noqa: E402
+from colab import BADGE_TAG, SETUP_TAG, load_repository
 
 STUDENT_NOTEBOOKS = [student_version(p) for p in solution_notebooks()]
 IDS = [p.parent.name for p in STUDENT_NOTEBOOKS]

@@ -4,15 +4,25 @@ import subprocess
 import sys
 
 import pytest
-from notebook_tools import (ROOT, TORCH_FINGERPRINT, protected_lines, run_python, solution_notebooks,
-                            source_lines, student_version, uninstall_rnnlab)
+
+from notebook_tools import (
+    ROOT,
+    TORCH_FINGERPRINT,
+    protected_lines,
+    run_python,
+    solution_notebooks,
+    source_lines,
+    student_version,
+    uninstall_rnnlab,
+)
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from colab import load_repository  # noqa: E402
-from export import export  # noqa: E402
+from colab import load_repository
+from export import export
 
 FORBIDDEN_NAMES = {"solutions", "gradebook.db", "submitted", "autograded", "feedback", "tests", "scripts",
-                   "benchmarks", "grader", "rnnlab_grader", "rnnlab_reference", "course.toml", "nbgrader_config.py", "constraints.txt", "Makefile", ".ci"}
+                   "benchmarks", "grader", "rnnlab_grader", "rnnlab_reference", "course.toml", "nbgrader_config.py",
+                   "constraints.txt", "Makefile", ".ci"}
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +39,10 @@ def test_tree_holds_only_what_students_need(exported):
     assert top == {".git", "README.md", "data", "environment.yml", "notebooks", "pyproject.toml", "utils"}
     assert [p.name for p in (exported / "data").iterdir()] == ["README.md"]
     assert [p.name for p in (exported / "utils").iterdir()] == ["rnnlab"]
-    exported_notebooks = sorted(p.relative_to(exported / "notebooks") for p in (exported / "notebooks").rglob("*.ipynb"))
-    assert exported_notebooks == sorted(student_version(p).relative_to(ROOT / "notebooks") for p in solution_notebooks())
+    folder = exported / "notebooks"
+    exported_notebooks = sorted(p.relative_to(folder) for p in folder.rglob("*.ipynb"))
+    assert exported_notebooks == sorted(student_version(p).relative_to(ROOT / "notebooks")
+                                        for p in solution_notebooks())
     names = {p.name for p in exported.rglob("*")}
     assert not names & FORBIDDEN_NAMES, names & FORBIDDEN_NAMES
     assert not [p for p in exported.rglob("*") if p.name == "__pycache__" or p.name.endswith(".egg-info")]
@@ -39,7 +51,8 @@ def test_tree_holds_only_what_students_need(exported):
 
 # Plumbing lines that rnnlab's training loop (which notebook 02 needs) shares with the nb03 loop TODOs;
 # one line each, they answer nothing (tests/answer_oracle.py checks what the loop computes).
-SHARED_PLUMBING = {"model.train()", "ids, labels = ids.to(device), labels.to(device)", "lengths = check_ids(ids, lengths)"}
+SHARED_PLUMBING = {"model.train()", "ids, labels = ids.to(device), labels.to(device)",
+                   "lengths = check_ids(ids, lengths)"}
 # rnnlab's own models (notebook 02's classifier, the references the nb03/nb04 model tests compare with)
 # share lines with the model TODOs of nb03 and nb04; those TODOs' visible tests refuse rnnlab's models.
 SHARED_MODELS = "utils/rnnlab/models.py"
@@ -63,7 +76,8 @@ def test_readme_is_for_students_and_links_every_notebook(exported):
     readme = (exported / "README.md").read_text()
     repo = load_repository(ROOT)
     for solution in solution_notebooks():
-        assert f"github/{repo.github_path}/blob/{repo.branch}/notebooks/{solution.parent.name}/{solution.name}" in readme
+        where = f"notebooks/{solution.parent.name}/{solution.name}"
+        assert f"github/{repo.github_path}/blob/{repo.branch}/{where}" in readme
     for topic in ("Colab", "your_partner_name", "profile", "Download .ipynb"):
         assert topic in readme
     assert "{" not in readme.split("```")[0], "an unfilled template field"
@@ -99,7 +113,8 @@ def _reference_lines() -> set[str]:
     """Every substantial code line of the instructor-only references (docstrings and comments aside)."""
     lines = set()
     for path in (ROOT / "grader" / "rnnlab_reference").glob("*.py"):
-        lines |= {line for line in source_lines(path) if len(line) >= 30 and not line.startswith(("#", '"', "r\"", "*", "from ", "import "))}
+        lines |= {line for line in source_lines(path)
+                  if len(line) >= 30 and not line.startswith(("#", '"', "r\"", "*", "from ", "import "))}
     return lines
 
 

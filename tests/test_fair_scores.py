@@ -21,12 +21,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
 from fair_variants import HONEST, MUTANTS, PRECISION, TIMEIT_LINE, VARIANTS
 from notebook_tools import ROOT, nbgrader_meta, solution_notebooks, student_version
 from rnnlab_grader.cells import is_test
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from release import perfect_submission  # noqa: E402
+from release import perfect_submission
 
 pytestmark = pytest.mark.slow
 
@@ -163,7 +164,8 @@ def test_honest_notebooks_in_the_shapes_students_write_keep_full_marks(graded, n
     """Large figures left open, a loop variable named like a later import, a magic in an answer
     cell, a float32 start state, an evaluate that restores the caller's mode (#30)."""
     row = graded[f"honest-{name}"]
-    assert float(row["total"]) == float(row["max_total"]) == sum(points_of_tests(HONEST[name][0]).values()), row["reason"]
+    expected = sum(points_of_tests(HONEST[name][0]).values())
+    assert float(row["total"]) == float(row["max_total"]) == expected, row["reason"]
     assert row["flagged"] == "", row["reason"]
 
 

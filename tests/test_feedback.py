@@ -1,5 +1,6 @@
-"""Feedback names what differed, and only what a student may read (``feedback``, ``reports``)."""
-from rnnlab_grader import feedback, reports, verdicts
+"""Feedback names what differed, and only what a student may read (``feedback``, ``tables``)."""
+from rnnlab_grader import feedback, pipeline, submissions, tables, verdicts
+from rnnlab_grader.results import TestStatus
 
 TEST_CELL = '''for name in ("W_hh", "b_y"):
     record(f"grads[{name}]", grads[name], rtol=1e-8)
@@ -10,13 +11,17 @@ for trial in range(3):
 print("done")'''
 
 
-def test_a_differing_entry_travels_through_the_tests_column():
-    token = reports.test_token("test_rnn_backward", verdicts.CellRecord("fail", "ValueMismatch", 2, entry="loss, acc: x"))
-    assert " " not in token and token.count("=") == 1
-    (outcome,) = reports.parse_tests(token)
-    assert outcome == ("test_rnn_backward", "fail", "ValueMismatch", 2, "loss, acc: x")
-    assert reports.parse_tests("test_a=fail:AssertionError:7 test_b=pass") == [
-        ("test_a", "fail", "AssertionError", 7, ""), ("test_b", "pass", "", 0, "")]  # tokens written before
+def test_a_differing_entry_travels_typed_and_the_tests_column_quotes_it():
+    cell = submissions.PlannedCell(3, "test", "", "test_rnn_backward", 2.0, False)
+    result = pipeline.test_result(cell, verdicts.CellRecord("fail", "ValueMismatch", 2, entry="loss, acc: x"), False)
+    assert (result.status, result.error, result.line, result.entry, result.points) == (
+        TestStatus.FAIL, "ValueMismatch", 2, "loss, acc: x", 0.0)
+    token = tables.test_token(result)
+    assert token == "test_rnn_backward=fail:ValueMismatch:2:loss%2C%20acc%3A%20x" and " " not in token
+    passed = pipeline.test_result(cell, verdicts.CellRecord("pass", "-"), False)
+    assert (tables.test_token(passed), passed.points) == ("test_rnn_backward=pass", 2.0)
+    assert tables.test_token(pipeline.test_result(cell, None, False)) == "test_rnn_backward=notrun"
+    assert tables.test_token(pipeline.test_result(cell, None, True)) == "test_rnn_backward=crash"
 
 
 def test_feedback_names_a_visible_entry_and_never_a_hidden_one():

@@ -9,6 +9,7 @@ pair cell), one of them with a ``<script>`` in a written answer; and a student a
 untouched release. The Canvas file names identify the submitters.
 """
 import csv
+import html
 import json
 import shutil
 import socket
@@ -18,10 +19,11 @@ import time
 
 import nbformat
 import pytest
+
 from notebook_tools import ROOT, nbgrader_meta, solution_notebooks, student_version
 
 sys.path.insert(0, str(ROOT / "scripts"))
-import release  # noqa: E402
+import release
 
 ASSIGNMENT = "01_bptt_by_hand"
 ROSTER = """id,first_name,last_name,email,section,canvas_id,sis_user_id,sis_login_id,moodle_id
@@ -60,7 +62,8 @@ def course(tmp_path_factory):
     solution = next(s for s in solution_notebooks() if s.parent.name == ASSIGNMENT)
     folder = course / "downloads"
     folder.mkdir()
-    perfect = with_names(release.perfect_submission(solution, student_version(solution)), "Ada Lovelace", "Grace Hopper")
+    perfect = with_names(release.perfect_submission(solution, student_version(solution)),
+                         "Ada Lovelace", "Grace Hopper")
     perfect.cells.insert(3, nbformat.v4.new_code_cell(f"print({PRINTED[:12]!r} + {PRINTED[12:]!r})"))  # both files
     nbformat.write(perfect, folder / f"lovelaceada_1001_501_{solution.name}")
     for cell in perfect.cells:
@@ -120,7 +123,8 @@ def test_the_pair_is_one_sanitised_counted_entry(course):
 @pytest.mark.slow
 def test_lms_files_and_nbgraders_own_commands(course):
     canvas = list(csv.reader((course["course"] / "canvas.csv").open(newline="")))
-    assert canvas[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"] and canvas[1][0] == "Points Possible"
+    assert canvas[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    assert canvas[1][0] == "Points Possible"
     assert ["Lovelace, Ada", "1001", "SIS1", "alovelace", "A", "19"] in [line[:6] for line in canvas]
     moodle = list(csv.reader((course["course"] / f"moodle-{ASSIGNMENT}.csv").open(newline="")))
     assert ["Grace", "Hopper", "M2", "grace@uni.edu", "19"] in [line[:5] for line in moodle]
@@ -178,6 +182,44 @@ def test_hand_grades_partial_then_complete_survive_regrading(course):
     ada = students["s001"]
     assert (ada[ASSIGNMENT], ada[f"{ASSIGNMENT}_written"], ada["total"]) == ("18", "7", "25"), ada
     assert "graded" not in ada["reason"] and students["s002"]["total"] == "25"
+
+
+AWKWARD = {"a  b.ipynb": ("s001", "Ada Lovelace"), "-draft.ipynb": ("s002", "Grace Hopper"),
+           "d" * 150 + "/" + "e" * 143 + ".ipynb": ("s003", "Sol Alone")}  # the last: 300 characters
+
+
+@pytest.mark.slow
+def test_awkward_file_names_reach_every_output(course, tmp_path):
+    """Names a table must change (two spaces, a leading "-", 300 characters) are kept as handed in
+    by the results, so each file reaches the gradebook, the similarity report, feedback and every
+    table (#31); the three are one solution copied, so each is marked similar to the others."""
+    from nbgrader.api import Gradebook
+
+    work = tmp_path / "course"
+    shutil.copytree(course["course"], work, ignore=shutil.ignore_patterns("downloads"))
+    folder = tmp_path / "awkward"
+    for name, (_, student) in AWKWARD.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(with_names(release.perfect_submission(course["solution"], student_version(course["solution"])),
+                                  student, "self"), folder / name)
+    students = grade(folder, work, "--out", str(work / "awkward-by-file.csv"),
+                     "--similarity", str(work / "similarity.html"))
+    by_file = list(csv.DictReader((work / "awkward-by-file.csv").open(newline="")))
+    assert sorted(r["submission"] for r in by_file) == sorted(["a b.ipynb", "'-draft.ipynb",
+                                                               ("d" * 150 + "/" + "e" * 143)[:199] + "…"])
+    assert all(r["total"] == "19" and r["similar_to"] for r in by_file)
+    page = (work / "similarity.html").read_text()
+    with Gradebook(f"sqlite:///{work / 'gradebook.db'}") as gradebook:
+        scores = {s.student.id: s.score for s in gradebook.assignment_submissions(ASSIGNMENT)}
+    for name, (sid, _) in AWKWARD.items():
+        assert html.escape(name) in page, name
+        assert scores[sid] == 19 and (work / "autograded" / sid / ASSIGNMENT / course["solution"].name).is_file()
+        assert html.escape(name) in (work / "feedback" / sid / f"{ASSIGNMENT}.html").read_text()
+        assert students[sid][ASSIGNMENT] == "19" and students[sid]["flagged"] == "FLAGGED", students[sid]
+    canvas = {line[1]: line for line in csv.reader((work / "canvas.csv").open(newline=""))}
+    moodle = {line[3]: line for line in csv.reader((work / f"moodle-{ASSIGNMENT}.csv").open(newline=""))}
+    assert [canvas[i][5] for i in ("1001", "1002", "1003")] == ["19", "19", "19"]
+    assert [moodle[e][4] for e in ("ada@uni.edu", "grace@uni.edu", "sol@uni.edu")] == ["19", "19", "19"]
 
 
 def _chromium():
@@ -242,7 +284,8 @@ def test_formgrader_in_a_real_browser(course, tmp_path):
         assert "None, " not in chrome.page_source and ", Ada" not in chrome.page_source
         chrome.get(f"{base}/formgrader/gradebook/{ASSIGNMENT}/{course['solution'].stem}")
         wait.until(EC.presence_of_element_located((By.XPATH, "//a[contains(@href, '/formgrader/submissions/')]")))
-        links = {a.get_attribute("href") for a in chrome.find_elements(By.XPATH, "//a[contains(@href, '/formgrader/submissions/')]")}
+        anchors = chrome.find_elements(By.XPATH, "//a[contains(@href, '/formgrader/submissions/')]")
+        links = {a.get_attribute("href") for a in anchors}
         assert len(links) == 2, links
         from nbgrader.api import Gradebook
 

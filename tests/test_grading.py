@@ -11,6 +11,7 @@ import csv
 import html
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -18,13 +19,40 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
 from notebook_tools import ROOT
-from rnnlab_grader import pipeline, repair, reports, submissions, tampering, workers
+from rnnlab_grader import pipeline, repair, submissions, tables, tampering, workers
+from rnnlab_grader.results import FileResult, Reason, ReasonKind
 from rnnlab_grader.sandbox import UID_BASE, Sandbox
-from tiny_course import (ADD, ASSIGNMENT, CELL_S, MAX, NAME, SHORT_WALL_S, SLOT, SQUARE, TEST_ADD_HIDDEN,
-                         TEST_SQUARE_HIDDEN, blank, digest, duplicated, hidden, make_course, perfect, processes_of,
-                         run_grader, stripped, tiny_notebook, uid_processes, with_answer, with_cell, with_names,
-                         without)
+from rnnlab_grader.store import Store
+from tiny_course import (
+    ADD,
+    ASSIGNMENT,
+    CELL_S,
+    MAX,
+    NAME,
+    SHORT_WALL_S,
+    SLOT,
+    SQUARE,
+    TEST_ADD_HIDDEN,
+    TEST_SQUARE_HIDDEN,
+    blank,
+    digest,
+    duplicated,
+    hidden,
+    make_course,
+    perfect,
+    processes_of,
+    run_grader,
+    stripped,
+    tiny_notebook,
+    uid_processes,
+    with_answer,
+    with_cell,
+    with_names,
+    without,
+)
+
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Path:
@@ -169,8 +197,10 @@ def graded(course, tmp_path_factory):
         "honest-duplicated-test": duplicated(perfect(), "test_square"),
         "honest-tuple-names": with_names(perfect(), None, None),
         # feedback: a visible failure, a hidden one, an error message that quotes a hidden test
-        "wrong-visible": with_answer(with_names(perfect(), "Vera Visible", "self"), "square", "def square(x):\n    return x + x"),
-        "wrong-hidden": with_answer(with_names(perfect(), "Hugo Hidden", "self"), "square", "def square(x):\n    return float(x * x)"),
+        "wrong-visible": with_answer(with_names(perfect(), "Vera Visible", "self"), "square",
+                                     "def square(x):\n    return x + x"),
+        "wrong-hidden": with_answer(with_names(perfect(), "Hugo Hidden", "self"), "square",
+                                    "def square(x):\n    return float(x * x)"),
         "quoting-error": with_answer(with_names(perfect(), "Quinn Quote", "self"), "square",
                                      f"def square(x):\n    raise AssertionError({TEST_SQUARE_HIDDEN!r})"),
     }
@@ -383,15 +413,18 @@ def test_repaired_notebooks(graded):
 
 def test_names_cannot_become_formulas_or_escape_sequences(graded):
     record = row(graded, "formula-names")
-    assert record["your_name"] == "'=HYPERLINK(\"http://evil.example\",\"x\")" and record["your_partner_name"] == "'@SUM(1+1)"
+    assert record["your_name"] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    assert record["your_partner_name"] == "'@SUM(1+1)"
     assert row(graded, "control-names")["your_name"] == "Ada [31m Lovelace"
     text = graded["csv"].decode()
     assert "\x1b" not in text and "\u202e" not in text
 
 
 def test_resume_skips_graded_files_and_regrades_changed_ones(graded, tmp_path):
+    """RESUME reads the course's results store, never a table (here one a spreadsheet mangled)."""
     out = tmp_path / "grades.csv"
-    out.write_bytes(graded["csv"])
+    out.write_text("not, the, table\n")
+    shutil.copytree(graded["folder"].parent / "grades-results", tmp_path / "grades-results")
     folder = tmp_path / "submitted"
     folder.mkdir()
     for name in ("perfect", "blank"):
@@ -429,13 +462,6 @@ def test_without_bubblewrap_the_grader_refuses(course, tmp_path):
 
 
 # --- units: the pieces that see untrusted bytes ---------------------------------------------------
-def test_safe_text():
-    assert reports.safe_text("=1+1", 80) == "'=1+1"
-    assert reports.safe_text("-2", 80) == "'-2" and reports.safe_text("\uff1dSUM(A1)", 80).startswith("'")
-    assert reports.safe_text("a\nb\tc\x00d", 80) == "a b c d"
-    assert reports.safe_text("x" * 100, 10) == "x" * 9 + "…"
-
-
 def test_tampering_scan_flags_reaches_not_ordinary_torch():
     assert tampering.reaches("model.eval()\nmodel = torch.compile(model)\nfor m in model.modules(): pass") == set()
     assert tampering.reaches("import gc\nx = sys._getframe(1).f_back") == {"gc", "_getframe", "f_back"}
@@ -588,8 +614,10 @@ def test_the_solution_decides_the_tolerance_and_nan_must_match():
     assert verdicts.same(array([1.0, float("nan")]), array([1.0, float("nan")]), tight)
     tiny_rows = {"rtol": 1e-6, "axis": 0}
     assert not verdicts.same(array([[2e-15, 0.0], [1.0, 1.0]]), array([[1e-15, 0.0], [1.0, 1.0]]), tiny_rows)
-    assert verdicts.same(4.0, 4, {}) and not verdicts.same(4.0, 4, {"same_type": True}) and not verdicts.same(True, 1, {})
-    assert verdicts.same({"a": [1, "x"]}, {"a": [1, "x"]}, {}) and not verdicts.same({"a": [1, "y"]}, {"a": [1, "x"]}, {})
+    assert verdicts.same(4.0, 4, {}) and not verdicts.same(4.0, 4, {"same_type": True})
+    assert not verdicts.same(True, 1, {})
+    assert verdicts.same({"a": [1, "x"]}, {"a": [1, "x"]}, {})
+    assert not verdicts.same({"a": [1, "y"]}, {"a": [1, "x"]}, {})
     expected = verdicts.CellRecord("pass", "-", 0, (verdicts.Entry("value", "x", 2, 1.0, {"rtol": 1e-9}),))
     loose = verdicts.CellRecord("pass", "-", 0, (verdicts.Entry("value", "x", 2, 1.1, {"rtol": 1.0}),))
     context = verdicts.Context({}, ("Ada", "self"))
@@ -642,15 +670,15 @@ def test_a_grader_error_on_one_file_costs_only_its_row(tmp_path, monkeypatch):
     def fake_grade_one(path, name, releases, references, sandbox, threads=None):
         if name == "bad.ipynb":
             raise RuntimeError("boom")
-        return {"submission": name, "sha256": "", "your_name": "A", "your_partner_name": "self",
-                "assignment": ASSIGNMENT, "points": 5.0, "max_points": 5.0, "flags": [], "reason": "", "failed": False}
+        return FileResult(name, "", ASSIGNMENT, "A", "self", points=5.0, max_points=5.0, finished=True)
 
     monkeypatch.setattr(pipeline, "grade_one", fake_grade_one)
-    grades = reports.GradesFile(tmp_path / "grades.csv", [ASSIGNMENT])
+    store = Store(tmp_path / "results")
     todo = [(tmp_path / n, n) for n in ("b.ipynb", "bad.ipynb", "a.ipynb")]
     local = workers.LocalWorkers([], {}, Sandbox([], slot=SLOT), jobs=2, threads=1)
-    workers.grade_all(todo, local, grades)
+    assert workers.grade_all(todo, local, store) == 3
     local.close()
+    tables.write_by_file(tmp_path / "grades.csv", store.all(), [ASSIGNMENT])
     rows = list(csv.DictReader((tmp_path / "grades.csv").open(newline="")))
     assert [r["submission"] for r in rows] == ["a.ipynb", "b.ipynb", "bad.ipynb"]
     assert [r["total"] for r in rows] == ["5", "5", "0"]
@@ -663,16 +691,16 @@ def test_answer_cells_cannot_import_the_references(graded):
     assert points(record) == 5 and "ModuleNotFoundError" in record["reason"], record["reason"]
 
 
-def _file_row(submission, name, partner, total, reason="", flagged="", assignment="nb1"):
-    return {"submission": submission, "your_name": name, "your_partner_name": partner, "assignment": assignment,
-            "total": total, "flagged": flagged, "reason": reason}
+def _file_row(submission, name, partner, total, reason="", assignment="nb1"):
+    return FileResult(submission, your_name=name, your_partner_name=partner, assignment=assignment,
+                      points=float(total), reasons=(Reason(ReasonKind.CELL, reason),) if reason else ())
 
 
 def test_student_table_credits_confirmed_pairs_and_flags_one_sided_claims():
     """Without a roster: a pair counts when both name each other; a claim the other side does not
     confirm is flagged on the claimant and gives the named student nothing; a file without names
     gets a flagged row of its own."""
-    from rnnlab_grader import credits, identity
+    from rnnlab_grader import credits, identity, standing
 
     records = [
         _file_row("ada.ipynb", "Ada", "Grace", "4", "test_x failed"),
@@ -681,11 +709,12 @@ def test_student_table_credits_confirmed_pairs_and_flags_one_sided_claims():
         _file_row("alan2.ipynb", "Alan", "Ada", "5"),             # Alan claims Ada, who does not name him
         _file_row("anon.ipynb", "", "", "2"),                     # no names: a flagged row, not lost
         _file_row("zed.ipynb", "Zed", "Mia", "5", assignment="nb2"),  # Mia handed in nothing
-        {**_file_row("other.ipynb", "Zed", "self", "9"), "assignment": ""},  # not a course notebook
+        _file_row("other.ipynb", "Zed", "self", "9", assignment=""),  # not a course notebook
     ]
     people = identity.People(None)
     table = credits.credit(records, ["nb1", "nb2"], people)
-    rows = {r["student"]: r for r in reports.student_rows(table, ["nb1", "nb2"], {"nb1": 5, "nb2": 7})}
+    rows = {r["student"]: r for r in (tables.student_row(row, ["nb1", "nb2"]) for row in
+                                      standing.student_rows(table, ["nb1", "nb2"], {"nb1": 5, "nb2": 7}))}
     assert set(rows) == {"Ada", "Grace", "Alan", "Zed", "(unidentified) anon.ipynb"}  # as first written
     assert rows["Ada"]["nb1"] == rows["Grace"]["nb1"] == "4"  # the pair's best file counts for both
     assert rows["Grace"]["flagged"] == "" and rows["Grace"]["max_total"] == "12"
@@ -720,7 +749,8 @@ def local_cluster():
 
     # As the README starts a scheduler: a worker holds only the file it grades, so a worker that
     # dies takes no queued file with it.
-    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}), distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                                   host="127.0.0.1") as cluster:
         yield cluster
 
@@ -754,11 +784,12 @@ def test_a_worker_that_dies_mid_file_costs_only_that_row(local_cluster, tmp_path
     for name in ("a", "doomed", "b"):
         (tmp_path / f"{name}.ipynb").write_text("{}")
     dask = workers.DaskWorkers(local_cluster.scheduler_address, [], {}, None, False, SLOT, 1)
-    grades = reports.GradesFile(tmp_path / "grades.csv", [ASSIGNMENT])
+    store = Store(tmp_path / "results")
     try:
-        workers.grade_all([(tmp_path / f"{n}.ipynb", f"{n}.ipynb") for n in ("a", "doomed", "b")], dask, grades)
+        workers.grade_all([(tmp_path / f"{n}.ipynb", f"{n}.ipynb") for n in ("a", "doomed", "b")], dask, store)
     finally:
         dask.close()
+    tables.write_by_file(tmp_path / "grades.csv", store.all(), [ASSIGNMENT])
     rows = list(csv.DictReader((tmp_path / "grades.csv").open(newline="")))
     assert [r["total"] for r in rows] == ["5", "5", "0"], [r["reason"] for r in rows]
     assert "the grader failed on this file (KilledWorker)" in rows[2]["reason"]
@@ -779,7 +810,8 @@ def test_feedback_reads_messages_from_the_release_text_only():
 
 def test_a_file_past_the_preparation_limits_gets_a_flagged_row(tmp_path):
     """Preparing runs in a child process with its own memory limit: 10 million empty cells (30 MB,
-    about 1 GB as Python objects) cost that child (limited to 512 MiB here), and the file gets a flagged row with a reason."""
+    about 1 GB as Python objects) cost that child (limited to 512 MiB here), and the file gets a flagged
+    row with a reason."""
     from rnnlab_grader import prepare
 
     path = tmp_path / "braces.ipynb"

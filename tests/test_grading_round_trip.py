@@ -12,11 +12,12 @@ import sys
 
 import nbformat
 import pytest
+
 from notebook_tools import ROOT, nbgrader_meta, solution_notebooks, student_version
 from rnnlab_grader.cells import is_test
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from release import perfect_submission  # noqa: E402
+from release import perfect_submission
 
 ASSIGNMENTS = sorted({p.parent.name for p in solution_notebooks()})
 SMALLEST = "01_bptt_by_hand"

@@ -102,6 +102,7 @@ def test_wikitext_from_the_hub_matches_the_folder(fake_hub, tmp_path):
                [text.split_whitespace(line) for line in folder[split]], split
     assert "@-@" in text.split_whitespace(hub["train"][3])  # the raw config's tokens stay as they are
     vocab = text.Vocabulary.build([text.split_whitespace(line) for line in hub["train"]], 100, specials=(loaders.EOS,))
-    batches = [loaders.language_model_batches(lines["train"], vocab, batch_size=2, seq_len=5) for lines in (hub, folder)]
+    batches = [loaders.language_model_batches(lines["train"], vocab, batch_size=2, seq_len=5)
+               for lines in (hub, folder)]
     for (x_hub, y_hub), (x_folder, y_folder) in zip(*batches):
         assert torch.equal(x_hub, x_folder) and torch.equal(y_hub, y_folder)

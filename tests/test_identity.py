@@ -6,7 +6,10 @@ import itertools
 import re
 
 import pytest
-from rnnlab_grader import credits, identity, lms, reports
+
+from rnnlab_grader import credits, identity, lms, standing, tables
+from rnnlab_grader.gradebook import HandScore, WrittenGrade
+from rnnlab_grader.results import FileResult
 
 ROSTER = """id,first_name,last_name,email,section,canvas_id,sis_user_id,sis_login_id,moodle_id,partner
 s001,Ada,Lovelace,ada.lovelace@uni.edu,A,1001,SIS1,alovelace,M001,s002
@@ -27,8 +30,13 @@ def roster(tmp_path):
 
 
 def record(submission, name, partner, total="5", assignment="nb1", **extra):
-    return {"submission": submission, "your_name": name, "your_partner_name": partner, "assignment": assignment,
-            "total": total, "flagged": "", "reason": "", **extra}
+    return FileResult(submission, your_name=name, your_partner_name=partner, assignment=assignment,
+                      points=float(total), **extra)
+
+
+def student_rows(table, assignments, *args):
+    """The per-student table's rows as text, as ``tables`` writes them."""
+    return [tables.student_row(r, assignments) for r in standing.student_rows(table, assignments, *args)]
 
 
 @pytest.mark.parametrize("typed, expected", [
@@ -63,7 +71,7 @@ def test_lms_file_names_identify_the_submitter(roster):
 
 def test_the_lms_submitter_wins_over_a_typed_name(roster):
     """Mallory (Alan's Canvas upload) types Ada's name: credited to Alan, and flagged."""
-    claim = identity.claim_of(record("turingalan_1004_5_nb.ipynb", "Ada Lovelace", "self"), roster)
+    claim = identity.authorship(record("turingalan_1004_5_nb.ipynb", "Ada Lovelace", "self"), roster)
     assert claim.submitter == "s004" and "credited to the LMS's submitter" in claim.notes[0]
 
 
@@ -77,7 +85,7 @@ def test_partners_handing_in_one_shared_notebook_confirm_through_the_lms(roster)
     assert table.by_student[("s004", "nb1")].partners == ("s001",)
     jose = table.by_student[("s003", "nb1")]
     assert jose.partners == () and jose.flagged and "whom the pair cell does not name" in jose.notes[0]
-    assert table.by_student[("s001", "nb1")].record["submission"] == "lovelaceada_1001_1_nb.ipynb"
+    assert table.by_student[("s001", "nb1")].result.path == "lovelaceada_1001_1_nb.ipynb"
 
 
 def old_folder_name(student):
@@ -108,7 +116,7 @@ def test_a_collision_of_the_old_scheme_gets_two_identities():
     assert a.id != b.id  # after: two students, two folders, two gradebook entries
     table = credits.credit([record("a.ipynb", first, "self", "5"), record("b.ipynb", second, "self", "0")],
                            ["nb1"], people)
-    rows = reports.student_rows(table, ["nb1"], {"nb1": 5})
+    rows = student_rows(table, ["nb1"], {"nb1": 5})
     assert sorted(r["nb1"] for r in rows) == ["0", "5"] and len({r["id"] for r in rows}) == 2
 
 
@@ -126,7 +134,7 @@ def test_pairs_count_only_when_both_sides_confirm(roster):
         record("ada.ipynb", "Ada Lovelace", "Grace Hopper", "4"),  # the roster pairs Ada and Grace
     ]
     table = credits.credit(records, ["nb1"], roster)
-    rows = {r["id"]: r for r in reports.student_rows(table, ["nb1"], {"nb1": 5})}
+    rows = {r["id"]: r for r in student_rows(table, ["nb1"], {"nb1": 5})}
     assert rows["s003"]["nb1"] == "2" and rows["s003"]["flagged"] == ""      # nothing changes for José
     assert rows["s004"]["nb1"] == "5" and rows["s004"]["flagged"] == "FLAGGED"
     assert "names José Núñez as partner, who does not name you back" in rows["s004"]["reason"]
@@ -137,12 +145,13 @@ def test_pairs_count_only_when_both_sides_confirm(roster):
 
 
 def test_a_students_counted_file_is_their_own_or_their_confirmed_partners(roster):
-    records = [record("alan.ipynb", "Alan Turing", "Mia Wong", "3"), record("mia.ipynb", "Mia Wong", "Alan Turing", "5"),
+    records = [record("alan.ipynb", "Alan Turing", "Mia Wong", "3"),
+               record("mia.ipynb", "Mia Wong", "Alan Turing", "5"),
                record("intruder.ipynb", "José Núñez", "Mia Wong", "5")]
     table = credits.credit(records, ["nb1"], roster)
-    assert table.by_student[("s004", "nb1")].record["submission"] == "mia.ipynb"
+    assert table.by_student[("s004", "nb1")].result.path == "mia.ipynb"
     assert table.by_student[("s007", "nb1")].partners == ("s004",)
-    assert table.counted("nb1")["s004+s007"]["submission"] == "mia.ipynb"
+    assert table.counted("nb1")["s004+s007"].path == "mia.ipynb"
 
 
 def test_a_roster_error_says_which_line(tmp_path):
@@ -165,7 +174,7 @@ def test_lms_files_follow_the_importers_layouts(roster, tmp_path):
     records = [record("ada.ipynb", "Ada Lovelace", "Grace Hopper", "4"),
                record("grace.ipynb", "Grace Hopper", "Ada Lovelace", "3", assignment="nb2")]
     table = credits.credit(records, ["nb1", "nb2"], roster)
-    rows = reports.student_rows(table, ["nb1", "nb2"], {"nb1": 5, "nb2": 7})
+    rows = standing.student_rows(table, ["nb1", "nb2"], {"nb1": 5, "nb2": 7})
     canvas = lms.write_canvas(tmp_path / "canvas.csv", rows, roster, ["nb1", "nb2"], {"nb1": 11, "nb2": 7})
     moodle = lms.write_moodle(tmp_path / "moodle.csv", rows, roster, ["nb1", "nb2"])
     lines = list(csv.reader((tmp_path / "canvas.csv").open(newline="")))
@@ -188,10 +197,10 @@ def test_lms_files_follow_the_importers_layouts(roster, tmp_path):
 
 def test_partial_hand_grades_show_points_so_far(roster):
     table = credits.credit([record("alan.ipynb", "Alan Turing", "self", "3")], ["nb1"], roster)
-    answers = (reports.WrittenGrade("q1", 2.0, 2.0, ""), reports.WrittenGrade("q2", None, 2.0, ""),
-               reports.WrittenGrade("q3", None, 2.0, ""))
-    hand = {("s004", "nb1"): reports.HandScore(auto=3.0, answers=answers)}
-    row = next(r for r in reports.student_rows(table, ["nb1"], {"nb1": 5}, hand, {"nb1": 6}) if r["id"] == "s004")
+    answers = (WrittenGrade("q1", 2.0, 2.0, ""), WrittenGrade("q2", None, 2.0, ""),
+               WrittenGrade("q3", None, 2.0, ""))
+    hand = {("s004", "nb1"): HandScore(auto=3.0, answers=answers)}
+    row = next(r for r in student_rows(table, ["nb1"], {"nb1": 5}, hand, {"nb1": 6}) if r["id"] == "s004")
     assert (row["nb1"], row["nb1_written"], row["total"], row["max_total"]) == ("3", "2", "5", "11")
     assert "written answers 1 of 3 graded" in row["reason"]
 
@@ -202,7 +211,8 @@ def test_the_gradebooks_students_are_the_roster_without_the_entries_the_grader_m
 
     from nbgrader.api import Gradebook
 
-    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])  # nbgrader runs alembic
+    # nbgrader runs alembic
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
 
     url = f"sqlite:///{tmp_path / 'gradebook.db'}"
     with Gradebook(url) as gradebook:
@@ -244,9 +254,9 @@ def test_a_stranger_cannot_take_a_classmates_grade_through_an_upload_name(roster
     records = [record(MALLORYS_UPLOAD, "Ada Lovelace", "Alan Turing", "19"),
                record("Ada Lovelace_4411_assignsubmission_file_/01_bptt_by_hand.ipynb", "Ada Lovelace", "self", "7")]
     table = credits.credit(records, ["nb1"], roster)
-    rows = {r["id"]: r for r in reports.student_rows(table, ["nb1"], {"nb1": 19})}
+    rows = {r["id"]: r for r in student_rows(table, ["nb1"], {"nb1": 19})}
     assert rows["s001"]["nb1"] == "7" and "s004" not in table.by_student[("s001", "nb1")].partners
-    assert table.by_student[("s001", "nb1")].record["submission"].startswith("Ada Lovelace_")
+    assert table.by_student[("s001", "nb1")].result.path.startswith("Ada Lovelace_")
     assert rows["s004"]["nb1"] == "19" and rows["s004"]["flagged"] == "FLAGGED"  # his own file, flagged
     assert "folder's owner only" in rows["s004"]["reason"]
 
@@ -269,9 +279,9 @@ def test_a_file_from_someone_not_on_the_roster_never_counts_for_the_student_it_n
     records = [record("strangerx_9999_12_nb.ipynb", "Ada Lovelace", "Grace Hopper", "19"),
                record("lovelaceada_1001_13_nb.ipynb", "Ada Lovelace", "Grace Hopper", "7")]
     table = credits.credit(records, ["nb1"], roster)
-    assert table.by_student[("s001", "nb1")].record["submission"] == "lovelaceada_1001_13_nb.ipynb"
-    assert [r["submission"] for r, _ in table.unidentified] == ["strangerx_9999_12_nb.ipynb"]
-    rows = {r["student"]: r for r in reports.student_rows(table, ["nb1"], {"nb1": 19})}
+    assert table.by_student[("s001", "nb1")].result.path == "lovelaceada_1001_13_nb.ipynb"
+    assert [r.path for r, _ in table.unidentified] == ["strangerx_9999_12_nb.ipynb"]
+    rows = {r["student"]: r for r in student_rows(table, ["nb1"], {"nb1": 19})}
     assert rows["Ada Lovelace"]["nb1"] == "7" and "strangerx" not in rows["Ada Lovelace"]["reason"]
     stray = rows["(unidentified) strangerx_9999_12_nb.ipynb"]
     assert stray["flagged"] == "FLAGGED" and "Canvas user 9999 is not on the roster" in stray["reason"]

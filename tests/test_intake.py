@@ -6,6 +6,7 @@ import time
 import zipfile
 
 import pytest
+
 from notebook_tools import ROOT
 from rnnlab_grader import submissions
 

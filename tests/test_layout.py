@@ -1,7 +1,8 @@
 """The repository keeps the shape the course design promises."""
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 

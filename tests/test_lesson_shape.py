@@ -4,6 +4,7 @@ import re
 
 import nbformat
 import pytest
+
 from notebook_tools import nbgrader_meta, solution_notebooks, student_version
 
 NOTEBOOKS = [student_version(p) for p in solution_notebooks()]

@@ -1,8 +1,16 @@
 import pytest
 import torch
 
-from rnnlab.loaders import (EOS, EncodedReviews, LanguageModelBatches, ReviewDataset, batchify, encode_lines,
-                            language_model_batches, review_loader)
+from rnnlab.loaders import (
+    EOS,
+    EncodedReviews,
+    LanguageModelBatches,
+    ReviewDataset,
+    batchify,
+    encode_lines,
+    language_model_batches,
+    review_loader,
+)
 from rnnlab.synthetic import Reviews
 from rnnlab.text import Vocabulary, tokenize
 

@@ -6,6 +6,7 @@ import sys
 import time
 
 import pytest
+
 from notebook_tools import ROOT
 
 
@@ -32,7 +33,8 @@ def test_mistakes_are_refused_before_anything_runs(args, says):
 
 def test_the_grader_refuses_a_folder_outside_the_course_root(tmp_path):
     (tmp_path / "downloads").mkdir()
-    done = subprocess.run([sys.executable, "-m", "rnnlab_grader.cli", str(tmp_path / "downloads"), "--root", str(tmp_path)],
+    done = subprocess.run([sys.executable, "-m", "rnnlab_grader.cli", str(tmp_path / "downloads"),
+                           "--root", str(tmp_path)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "is not the course root" in done.stderr and "--root" in done.stderr
 
@@ -45,7 +47,8 @@ def test_help_shows_the_defaults():
 
 def test_every_grading_output_is_ignored():
     outputs = ["grades.csv", "grades-by-file.csv", "grades-summary.png", "grades-canvas.csv",
-               "grades-moodle-01_bptt_by_hand.csv", "grades-similarity.html", "grades-by-file-outputs/x.json", "gradebook.db", "submitted/a/b.ipynb",
+               "grades-moodle-01_bptt_by_hand.csv", "grades-similarity.html", "grades-by-file-outputs/x.json",
+               "grades-results/results.jsonl", "grades-results/copies/x.json", "gradebook.db", "submitted/a/b.ipynb",
                "autograded/a/b.ipynb", "feedback/a/b.html", "roster.csv", "final-by-file.csv"]
     done = subprocess.run(["git", "check-ignore", "--no-index", *outputs], cwd=ROOT, capture_output=True, text=True)
     assert sorted(done.stdout.split()) == sorted(outputs), done.stdout

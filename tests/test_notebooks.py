@@ -6,10 +6,19 @@ import json
 
 import nbformat
 import pytest
+
+from notebook_tools import (
+    autograded_outcomes,
+    execute,
+    is_autograded_test,
+    nbgrader_meta,
+    protected_lines,
+    solution_notebooks,
+    source_lines,
+    student_version,
+)
 from rnnlab.claims import Claim
 from rnnlab.runtime import KEY_RESULT_FILE
-from notebook_tools import (autograded_outcomes, execute, is_autograded_test, nbgrader_meta, protected_lines,
-                            solution_notebooks, source_lines, student_version)
 
 SOLUTIONS = solution_notebooks()
 IDS = [p.parent.name for p in SOLUTIONS]

@@ -13,9 +13,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnnlab import probes
+from rnnlab.models import RecurrentClassifier, make_recurrent
 from rnnlab_reference import probes as reference
 from rnnlab_reference.training import language_model_loss
-from rnnlab.models import RecurrentClassifier, make_recurrent
 
 KINDS = ["rnn", "lstm", "gru"]
 EPS = 1e-6

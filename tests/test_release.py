@@ -2,10 +2,11 @@
 import sys
 
 import pytest
+
 from notebook_tools import ROOT, solution_notebooks, student_version
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from release import scratch_course  # noqa: E402
+from release import scratch_course
 
 ASSIGNMENTS = sorted({p.parent.name for p in solution_notebooks()})
 

@@ -11,6 +11,7 @@ import os
 
 import nbformat
 import pytest
+
 from answer_oracle import solution_functions
 from notebook_tools import ROOT, nbgrader_meta
 from test_fair_scores import grade, stub, submission
@@ -19,7 +20,8 @@ pytestmark = pytest.mark.slow
 
 NB01, NB03 = "01_bptt_by_hand", "03_rnn_vs_lstm_sweep"
 KNOWN_REVIEWS = ["A <b>GREAT</b> film!<br /><br />10/10, don't miss it.", "  Plot:\tthin.\n",
-                 "It's <i>well-made</i>; 5 < 6 > 4.", "<br/>Wow<BR />", "Caf\u00e9 NOIR!!!", "<p class='x'>ok</p>", "...",
+                 "It's <i>well-made</i>; 5 < 6 > 4.", "<br/>Wow<BR />", "Caf\u00e9 NOIR!!!", "<p class='x'>ok</p>",
+                 "...",
                  "a<b", "I'd rate it < 7 but > 5", "Tom's   'quoted'  words"]
 
 
@@ -49,7 +51,7 @@ def notebook_run_artifacts() -> tuple[dict, dict]:
                 continue
             if grade_id == "course_figure":
                 break
-            exec(cell.source, ns)  # noqa: S102 - the course's own solution
+            exec(cell.source, ns)
     decay = {"t": ns["steps"].tolist(), "rnn": ns["g_rnn"].tolist(), "gru": ns["g_gru"].tolist(),
              "gru_open_update_gate": ns["g_gru_open"].tolist()}
     summary = {"rnn_orders_of_decay_per_10steps": ns["rnn_decay"], "gru_orders_of_decay_per_10steps": ns["gru_decay"],
@@ -60,8 +62,10 @@ def notebook_run_artifacts() -> tuple[dict, dict]:
 
 def replayed_artifacts() -> nbformat.NotebookNode:
     """Every TODO of nb01 left as released; a cell before test_artifacts writes last run's files."""
-    answers = [nbgrader_meta(c)["grade_id"] for c in nbformat.read(ROOT / "solutions" / NB01 / "bptt_by_hand.ipynb", 4).cells
-               if nbgrader_meta(c).get("solution") and c.cell_type == "code" and nbgrader_meta(c)["grade_id"] != "pair_names"]
+    solution = nbformat.read(ROOT / "solutions" / NB01 / "bptt_by_hand.ipynb", 4)
+    answers = [nbgrader_meta(c)["grade_id"] for c in solution.cells
+               if nbgrader_meta(c).get("solution") and c.cell_type == "code"
+               and nbgrader_meta(c)["grade_id"] != "pair_names"]
     notebook = submission(NB01, {g: stub(NB01, g) for g in answers})
     decay, summary = notebook_run_artifacts()
     writer = (f"import json\nOUT.mkdir(parents=True, exist_ok=True)\n"

@@ -69,6 +69,7 @@ def test_start_without_data_does_not_resolve_a_source(monkeypatch, capsys):
 
 def test_threads_fit_the_free_cores(monkeypatch):
     import torch
+
     from rnnlab import threads
 
     assert threads.plan_threads(2, 0.1) == 2 and threads.plan_threads(2, 1.6) == 1 and threads.plan_threads(8, 20) == 1

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
 from rnnlab_grader.sandbox import PERSISTENT_OBJECTS, Sandbox, seccomp_program
 from tiny_course import SLOT, blank, make_course, perfect, run_grader, with_cell
 
@@ -97,7 +98,6 @@ def test_nothing_one_run_leaves_reaches_the_next_of_the_same_slot(tmp_path):
 def test_the_grader_s_session_keyring_is_not_the_sandbox_s(tmp_path):
     """A key the grader holds in its own session keyring is not reachable from a run."""
     script = _probe(tmp_path)
-    box = Sandbox([Path(sys.prefix), Path(sys.base_prefix), script], slot=SLOT)
     env = {"PATH": "/usr/bin:/bin", "HOME": "/grading"}
     grader_side = ("import ctypes; libc = ctypes.CDLL(None); "
                    f"libc.syscall({KEY_SYSCALLS[platform.machine()][0]}, b'user', b'rnnlab-left', b'v', 1, -3)")
@@ -159,7 +159,8 @@ else:
 DONOR = f'''import json, subprocess, sys
 from rnnlab.checks import grading_seed
 _fresh = grading_seed(17) % 1000 / 7
-_values = {{"test_square": [["square(3)", 9], ["square(-1.5)", 2.25], ["square(2)", 4], ["square(fresh)", _fresh * _fresh]],
+_values = {{"test_square": [["square(3)", 9], ["square(-1.5)", 2.25], ["square(2)", 4],
+                            ["square(fresh)", _fresh * _fresh]],
            "test_add": [["add(2, 3)", 5], ["add(0.5, 0.25)", 0.75], ["add(fresh)", grading_seed(3) / 11 + 2.5]]}}
 subprocess.run([sys.executable, "-c", {KEYRING_CHILD!r}, "put"], input=json.dumps(_values).encode())'''
 THIEF = f'''import json, os, subprocess, sys

@@ -2,6 +2,7 @@
 import re
 
 import pytest
+
 from rnnlab_grader.sanitise import sanitise_markdown
 
 ATTACKS = [
@@ -41,7 +42,8 @@ def test_nothing_that_runs_survives(text):
 
 def test_honest_markdown_keeps_its_meaning():
     text = ("## Q1\nThe norm **falls** by *10x* per step: see [the docs](https://pytorch.org/docs/a_(b)).\n\n"
-            "> quoted\n> > twice\n\n| t | norm |\n|---|---|\n| 1 | 2 |\n\n<b>bold</b> and <sub>2</sub> ![fig](figures/a.png)")
+            "> quoted\n> > twice\n\n| t | norm |\n|---|---|\n| 1 | 2 |\n\n"
+            "<b>bold</b> and <sub>2</sub> ![fig](figures/a.png)")
     clean = sanitise_markdown(text)
     assert clean.startswith("## Q1\nThe norm **falls**") and "](https://pytorch.org/docs/a_(b))" in clean
     assert "> quoted\n> > twice" in clean and "<b>bold</b>" in clean and "<sub>2</sub>" in clean
@@ -58,6 +60,7 @@ def test_outputs_of_the_sandboxed_run_are_bounded_text_and_checked_pngs():
 
     import nbformat
     import PIL.Image
+
     from rnnlab_grader import gradebook, verdicts
 
     buffer = io.BytesIO()
@@ -89,6 +92,7 @@ def test_outputs_of_the_sandboxed_run_are_bounded_text_and_checked_pngs():
 
 def test_names_and_tags_reaching_formgrader_carry_no_markup():
     import nbformat
+
     from rnnlab_grader.sanitise import plain_name, sanitise_notebook
 
     assert plain_name('Ada <img src=x onerror="alert(1)"> Lovelace\x1b') == "Ada img src=x onerror= alert(1) Lovelace"

@@ -1,13 +1,17 @@
 """The similarity report between pairs (``rnnlab_grader.similarity``) on the real notebooks: a
 disguised copy is reported against its source, independent correct answers in other styles and
 partner copies are not, and the page shows a student's ``<script>`` as text. No sandbox: the
-report reads the submitted files and the per-file records."""
+report reads each file's graded copy (as ``prepare`` restored it) and the typed results."""
+import dataclasses
+
 import nbformat
 import pytest
+
 from disguise import disguise
 from fair_variants import VARIANTS
 from notebook_tools import ROOT
-from rnnlab_grader import credits, identity, similarity, submissions
+from rnnlab_grader import credits, identity, prepare, similarity, standing, submissions, tables
+from rnnlab_grader.results import FileResult, GradedCopy
 from test_fair_scores import submission
 
 ASSIGNMENT = "01_bptt_by_hand"
@@ -30,14 +34,23 @@ def _disguised(assignment, releases, style=None, seed=0):
     return notebook
 
 
-def _grade(folder, notebooks, assignment):
-    records = []
+def _result(path, name, me, partner, assignment, releases):
+    """A graded file's result with its graded copy, as the pipeline makes it (no run: 5 points)."""
+    prepared = prepare.prepare(path, releases)
+    return FileResult(name, prepared.sha256, assignment, me, partner, points=5.0, copy=GradedCopy(prepared.restored))
+
+
+def _grade(folder, notebooks, assignment, releases):
+    results = []
     for name, (notebook, me, partner) in notebooks.items():
         path = folder / f"{name}.ipynb"
         nbformat.write(notebook, path)
-        records.append({"submission": path.name, "sha256": submissions.sha256(path), "your_name": me,
-                        "your_partner_name": partner, "assignment": assignment, "total": "5", "reason": ""})
-    return records
+        results.append(_result(path, path.name, me, partner, assignment, releases))
+    return results
+
+
+def _copy(result):
+    return result.copy
 
 
 def test_copies_are_reported_and_independent_answers_and_partners_are_not(tmp_path, releases):
@@ -54,10 +67,10 @@ def test_copies_are_reported_and_independent_answers_and_partners_are_not(tmp_pa
     for cell in notebooks["disguised-copy"][0].cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "clip_by_global_norm":
             cell.source += f"\n# {script}\nprint({script!r})\n"
-    records = _grade(tmp_path, notebooks, ASSIGNMENT)
+    results = _grade(tmp_path, notebooks, ASSIGNMENT, releases)
     people = identity.People(None)
-    table = credits.credit(records, [ASSIGNMENT], people)
-    found = similarity.find(records, submissions.files_by_hash(sorted(tmp_path.glob("*.ipynb"))), releases, table)
+    table = credits.credit(results, [ASSIGNMENT], people)
+    found = similarity.find(results, _copy, releases, table)
     pairs = {frozenset(m.files): m.score for m in found.matches}
     assert pairs.keys() == {frozenset({"style0.ipynb", "disguised-copy.ipynb"})}, pairs
     assert pairs[frozenset({"style0.ipynb", "disguised-copy.ipynb"})] >= 0.9
@@ -65,12 +78,13 @@ def test_copies_are_reported_and_independent_answers_and_partners_are_not(tmp_pa
     similarity.write_page(page, found)
     text = page.read_text()
     assert "<script>document" not in text and "&lt;script&gt;" in text and "<mark>" in text
-    similarity.mark_records(records, found)
-    marked = {r["submission"]: r["similar_to"] for r in records}
-    assert marked["style0.ipynb"].startswith("disguised-copy.ipynb (") and marked["style1.ipynb"] == ""
-    from rnnlab_grader import reports
-
-    rows = {r["student"]: r for r in reports.student_rows(table, [ASSIGNMENT], {ASSIGNMENT: 19})}
+    similar = similarity.similar_files(found)
+    marked = [dataclasses.replace(r, similar=similar.get(r.key, ())) for r in results]
+    by_file = {r.path: tables.by_file_row(r, [ASSIGNMENT])["similar_to"] for r in marked}
+    assert by_file["style0.ipynb"].startswith("disguised-copy.ipynb (") and by_file["style1.ipynb"] == ""
+    table = credits.credit(marked, [ASSIGNMENT], people)
+    rows = {r["student"]: r for r in (tables.student_row(row, [ASSIGNMENT])
+                                      for row in standing.student_rows(table, [ASSIGNMENT], {ASSIGNMENT: 19}))}
     assert rows["Eve Copier"]["flagged"] == "FLAGGED" and "similarity report" in rows["Eve Copier"]["reason"]
     assert rows["Eve Copier"][ASSIGNMENT] == "5" and rows["Ada Lovelace"]["flagged"] == ""  # points unchanged
 
@@ -83,6 +97,7 @@ def test_scores_separate_disguised_copies_from_independent_answers(assignment, r
     import itertools
 
     from copydetect import CodeFingerprint, compare_files
+
     from rnnlab_grader.cells import grade_id, is_answer
 
     release = next(r for r in releases if r.assignment == assignment)
@@ -117,19 +132,16 @@ def test_hostile_answers_cost_the_report_little():
 
 @pytest.mark.parametrize("awkward", ["a  b", "-draft", "x" * 230])
 def test_a_file_whose_name_a_table_changes_is_still_compared(tmp_path, releases, awkward):
-    """Records name a file as the tables write it (re-spaced, formula-escaped, cut at 200
-    characters): the report finds the file by its content (#30, #31)."""
-    from rnnlab_grader import reports
-
+    """A result keeps the file's name as handed in; only the table escapes it (re-spaced,
+    formula-escaped, cut at 200 characters), and the report finds the file all the same (#30, #31)."""
     styles = VARIANTS[ASSIGNMENT]
     source = submission(ASSIGNMENT, {g: v[0] for g, v in styles.items()})
     copy_path, source_path = tmp_path / f"{awkward}.ipynb", tmp_path / "source.ipynb"
     nbformat.write(source, source_path)
     nbformat.write(_disguised(ASSIGNMENT, releases, style=0, seed=3), copy_path)
-    records = [{"submission": reports.safe_text(path.name, 200), "sha256": submissions.sha256(path),
-                "your_name": name, "your_partner_name": "self", "assignment": ASSIGNMENT, "total": "5", "reason": ""}
+    results = [_result(path, path.name, name, "self", ASSIGNMENT, releases)
                for path, name in ((source_path, "Alan Turing"), (copy_path, "Eve Copier"))]
-    assert records[1]["submission"] != copy_path.name  # the table's name is not the file's
-    table = credits.credit(records, [ASSIGNMENT], identity.People(None))
-    found = similarity.find(records, submissions.files_by_hash([source_path, copy_path]), releases, table)
-    assert {frozenset(m.files) for m in found.matches} == {frozenset(r["submission"] for r in records)}
+    assert tables.by_file_row(results[1], [ASSIGNMENT])["submission"] != copy_path.name  # the table escapes it
+    table = credits.credit(results, [ASSIGNMENT], identity.People(None))
+    found = similarity.find(results, _copy, releases, table)
+    assert {frozenset(m.files) for m in found.matches} == {frozenset({source_path.name, copy_path.name})}

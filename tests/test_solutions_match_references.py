@@ -8,6 +8,7 @@ import copy
 import numpy as np
 import pytest
 import torch
+
 from answer_oracle import solution_functions
 from rnnlab.checks import rel_error
 from rnnlab.models import RecurrentClassifier, RecurrentLanguageModel

@@ -166,7 +166,8 @@ def test_cue_first_control_separates_the_models(seed):
     finally:
         torch.set_num_threads(threads)
     assert rnn_test < 0.65, f"a cue 78 steps back should be out of the RNN's reach (seed {seed}): {rnn_test:.2f}"
-    assert lstm_val > 0.9 and lstm_test > 0.9, f"the chrono LSTM should learn the control: {lstm_val:.2f}/{lstm_test:.2f}"
+    assert lstm_val > 0.9 and lstm_test > 0.9, \
+        f"the chrono LSTM should learn the control: {lstm_val:.2f}/{lstm_test:.2f}"
 
 
 def test_markup_cleans_away_to_the_same_reviews():

@@ -88,7 +88,8 @@ def test_evaluation_is_token_weighted_across_windows():
     torch.manual_seed(0)
     model = RecurrentLanguageModel(20, 4, 6, "gru").eval()
     rows = batchify(torch.randint(2, 20, (2 * 24,)), 2)
-    scores = evaluate_language_model(model, LanguageModelBatches(rows, seq_len=10), language_model_loss)  # windows 10, 10, 3
+    # windows of 10, 10 and 3 tokens
+    scores = evaluate_language_model(model, LanguageModelBatches(rows, seq_len=10), language_model_loss)
     with torch.no_grad():
         logits, _ = model(rows[:, :-1])
         expected = F.cross_entropy(logits.reshape(-1, 20), rows[:, 1:].reshape(-1))

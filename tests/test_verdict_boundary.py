@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
 from tiny_course import MAX, blank, make_course, perfect, run_grader, with_answer, with_cell
 
 pytestmark = pytest.mark.slow

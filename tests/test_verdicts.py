@@ -1,5 +1,6 @@
 """Comparing a claimed value with the solution's (``verdicts.same``), in the precision the answer used."""
 import numpy as np
+
 from rnnlab_grader import verdicts
 
 TINY32 = float(np.finfo(np.float32).tiny)
@@ -22,7 +23,8 @@ def test_a_wrong_float32_answer_still_fails():
     reference = array([[1.0, 2.0], [3e-30, 1e-31], [0.5, 0.25]], "torch.float64")
     assert not verdicts.same(array([[1.0, 2.0], [0.0, 0.0], [0.5, 0.25]], "torch.float32"), reference,
                              {"rtol": 1e-8, "axis": 0})  # 3e-30 is well inside float32's range
-    assert not verdicts.same(array([[1.01, 2.0], [3e-30, 1e-31], [0.5, 0.25]], "torch.float32"), reference, {"rtol": 1e-8})
+    differs = array([[1.01, 2.0], [3e-30, 1e-31], [0.5, 0.25]], "torch.float32")
+    assert not verdicts.same(differs, reference, {"rtol": 1e-8})
     assert not verdicts.same(array([[1.0, 2.0], [TINY32 * 10, 0.0], [0.5, 0.25]], "torch.float64"),
                              array([[1.0, 2.0], [0.0, 0.0], [0.5, 0.25]], "torch.float64"), {"rtol": 1e-8, "axis": 0})
 

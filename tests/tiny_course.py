@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+
 from rnnlab_grader import repair
 from rnnlab_grader.sandbox import UID_BASE
 
@@ -67,7 +68,8 @@ def tiny_notebook(instructor: bool) -> nbformat.NotebookNode:
     notebook.cells = [
         md("# Tiny assignment", metadata=_meta("intro", locked=True)),
         cell(SETUP),
-        cell(answer(PAIR, True) if instructor else "# your_name = \"...\"\n" + STUB, metadata=_meta("pair_names", solution=True)),
+        cell(answer(PAIR, True) if instructor else "# your_name = \"...\"\n" + STUB,
+             metadata=_meta("pair_names", solution=True)),
         cell(TEST_PAIR, metadata=_meta("test_pair_names", grade=True, locked=True, points=1)),
         md("Write `square(x)`.", metadata=_meta("task_square", locked=True)),
         cell(answer(SQUARE, instructor), metadata=_meta("square", solution=True)),

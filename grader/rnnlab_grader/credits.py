@@ -1,6 +1,6 @@
 """Which graded file counts for which student: pairs that both sides confirm.
 
-Every graded file is a *claim* (``identity.claim_of``): who handed it in, and whom it names as
+Every graded file has an *authorship* (``identity.authorship``): who handed it in, and whom it names as
 partner. For each assignment:
 
 * a pair is **confirmed** when each partner has a file naming the other, or the roster pairs them;
@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .identity import Claim, People, Student, claim_of
+from .identity import Authorship, People, Student, authorship
+from .results import FileResult, reason_line
 
 
 @dataclass
@@ -27,7 +28,7 @@ class Credit:
 
     student: Student
     assignment: str
-    record: dict | None                  # the counted per-file record (None: nothing counts)
+    result: FileResult | None            # the counted file (None: nothing counts)
     unit: str                            # the gradebook entry: the pair's id or the student's
     partners: tuple[str, ...] = ()       # confirmed partners' ids
     notes: list[str] = field(default_factory=list)
@@ -40,8 +41,8 @@ class Credits:
 
     people: People
     by_student: dict[tuple[str, str], Credit]
-    unidentified: list[tuple[dict, Claim]]
-    claims: list[tuple[dict, Claim]]
+    unidentified: list[tuple[FileResult, Authorship]]
+    authorships: list[tuple[FileResult, Authorship]]
 
     def students(self) -> list[Student]:
         """Every student with a row: the whole roster, or everyone who handed in a file."""
@@ -51,17 +52,10 @@ class Credits:
         return sorted((self.people.students[i] for i in ids),
                       key=lambda s: (s.last_name.casefold(), s.first_name.casefold(), s.id))
 
-    def counted(self, assignment: str) -> dict[str, dict]:
-        """gradebook entry -> the record it holds, for one assignment."""
-        return {c.unit: c.record for (_, a), c in sorted(self.by_student.items())
-                if a == assignment and c.record is not None}
-
-
-def _score(record: dict) -> float:
-    try:
-        return float(record.get("total") or 0)
-    except ValueError:
-        return 0.0
+    def counted(self, assignment: str) -> dict[str, FileResult]:
+        """gradebook entry -> the file it holds, for one assignment."""
+        return {c.unit: c.result for (_, a), c in sorted(self.by_student.items())
+                if a == assignment and c.result is not None}
 
 
 def _name(people: People, sid: str) -> str:
@@ -69,22 +63,22 @@ def _name(people: People, sid: str) -> str:
     return student.name if student else sid
 
 
-def credit(records: list[dict], assignments: list[str], people: People) -> Credits:
-    """Resolve every record's claim and credit each student (see the module docstring)."""
-    claims = [(r, claim_of(r, people)) for r in sorted(records, key=lambda r: r.get("submission", ""))
-              if r.get("assignment") in assignments]
+def credit(results: list[FileResult], assignments: list[str], people: People) -> Credits:
+    """Resolve every file's authorship and credit each student (see the module docstring)."""
+    claims = [(r, authorship(r, people)) for r in sorted(results, key=lambda r: r.path)
+              if r.assignment in assignments]
     roster_pairs = {frozenset((s.id, s.partner)) for s in people.students.values() if s.partner}
     result = Credits(people, {}, [(r, c) for r, c in claims if c.submitter is None], claims)
     for assignment in assignments:
-        mine = [(r, c) for r, c in claims if r["assignment"] == assignment and c.submitter is not None]
-        files: dict[str, list[dict]] = {}
+        mine = [(r, c) for r, c in claims if r.assignment == assignment and c.submitter is not None]
+        files: dict[str, list[FileResult]] = {}
         named: dict[str, dict[str, str]] = {}  # submitter -> partner claimed -> the file that claims it
         notes: dict[str, list[str]] = {}
         for record, claim in mine:
             files.setdefault(claim.submitter, []).append(record)
             named.setdefault(claim.submitter, {})
             if claim.partner is not None:
-                named[claim.submitter].setdefault(claim.partner, record.get("submission", ""))
+                named[claim.submitter].setdefault(claim.partner, record.path)
             notes.setdefault(claim.submitter, []).extend(f"{assignment}: {n}" for n in claim.notes)
         involved = set(files) | {sid for pair in roster_pairs for sid in pair if sid in people.students}
         for sid in sorted(involved):
@@ -110,12 +104,12 @@ def credit(records: list[dict], assignments: list[str], people: People) -> Credi
                 student_notes.append(f"{assignment}: your files name different partners")
             candidates = [*files.get(sid, []), *(r for p in confirmed for r in files.get(p, []))]
             # the highest score; of equals, the first in file-name order (max keeps the first maximum)
-            best = max(sorted(candidates, key=lambda r: r.get("submission", "")), key=_score, default=None)
+            best = max(sorted(candidates, key=lambda r: r.path), key=lambda r: r.points, default=None)
             unit = "+".join(sorted([sid, *confirmed])) if len(confirmed) == 1 else sid
-            if best is not None and best.get("flagged") == "FLAGGED":
+            if best is not None and best.flagged:
                 flagged = True
-            if best is not None and best.get("reason"):
-                student_notes.append(f"{assignment}: {best['reason']}")
+            if best is not None and reason_line(best):
+                student_notes.append(f"{assignment}: {reason_line(best)}")
             result.by_student[(sid, assignment)] = Credit(people.students[sid], assignment, best, unit,
                                                           tuple(confirmed), student_notes, flagged)
     return result

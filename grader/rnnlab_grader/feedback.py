@@ -24,9 +24,11 @@ from pathlib import Path
 
 import jinja2
 
+from . import templates
 from .cells import is_test, nbgrader_meta
 from .credits import Credits
-from .reports import HandScore, parse_tests
+from .gradebook import HandScore
+from .results import FileResult, TestStatus
 from .submissions import HIDDEN_MARKERS, Release
 
 # Verdicts the grader reached by comparing with the solution's run (``verdicts.judge``), in words.
@@ -145,47 +147,27 @@ def describe(source: str, status: str, error: str, line: int, unwritten: frozens
     return f"a hidden check failed ({error})" if hidden else f"failed ({error})"
 
 
-PAGE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string("""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
-<style>body{font-family:sans-serif;max-width:60em;margin:2em auto} td,th{padding:.3em .6em;text-align:left}
-tr.pass td:nth-child(3){color:#1a7f37} tr.fail td:nth-child(3){color:#cf222e}</style></head><body>
-<h1>{{ title }}</h1>
-<p>File <code>{{ record.submission }}</code>, graded with partner names
-<b>{{ record.your_name }}</b> and <b>{{ record.your_partner_name }}</b>.</p>
-<p>Autograded points: <b>{{ record.total or "0" }} / {{ record.max_total or "0" }}</b>.
-{% if written %}Written answers: <b>{{ written_points }} / {{ written_max }}</b>{% if graded < written|length %}
-({{ graded }} of {{ written|length }} graded so far){% endif %}.{% else %}Written answers are graded by hand and are not included here yet.{% endif %}</p>
-{% if review %}<p><b>This notebook is marked for review by the instructor.</b></p>{% endif %}
-{% if reasons %}<ul>{% for reason in reasons %}<li>{{ reason }}</li>{% endfor %}</ul>{% endif %}
-<table><tr><th>test</th><th>kind</th><th>points</th><th>result</th></tr>
-{% for row in rows %}<tr class="{{ row.css }}"><td>{{ row.test }}</td><td>{{ row.kind }}</td><td>{{ row.points }}</td><td>{{ row.result }}</td></tr>
-{% endfor %}</table>
-<p>Hidden tests are shown by name and points only.</p>
-{% if written %}<h2>Written answers</h2>
-<table><tr><th>answer</th><th>points</th><th>comment</th></tr>
-{% for answer in written %}<tr><td>{{ answer.grade_id }}</td><td>{% if answer.score is none %}not graded yet{% else %}{{ "%g"|format(answer.score) }}{% endif %} / {{ "%g"|format(answer.max_score) }}</td><td>{{ answer.comment }}</td></tr>
-{% endfor %}</table>{% endif %}
-</body></html>
-""")
+FEEDBACK_PAGE = templates.get_template("feedback.html")
 
 
-def page(student: str, record: dict, release: Release, hand: HandScore | None = None) -> str:
-    """The HTML feedback page of one student for one graded file (``record``: a per-file CSV row;
-    ``hand``: the gradebook's hand grades of its entry, when there are any)."""
+def page(student: str, result: FileResult, release: Release, hand: HandScore | None = None) -> str:
+    """The HTML feedback page of one student for one graded file (``hand``: the gradebook's hand
+    grades of its entry, when there are any)."""
     tests = _tests_of(release)
-    unwritten = frozenset(record.get("unwritten", "").split())
+    unwritten = frozenset(result.unwritten)
     rows = []
-    for test in parse_tests(record.get("tests", "")):
+    for test in result.tests:
         source, points, has_hidden = tests.get(test.grade_id, ("", 0.0, False))
-        earned = points if test.status == "pass" else 0.0
-        rows.append({"css": "pass" if test.status == "pass" else "fail", "test": test.grade_id,
-                     "kind": "visible + hidden" if has_hidden else "visible", "points": f"{earned:g} / {points:g}",
-                     "result": describe(source, test.status, test.error, test.line, unwritten, test.entry)})
+        passed = test.status is TestStatus.PASS
+        rows.append({"css": "pass" if passed else "fail", "test": test.grade_id,
+                     "kind": "visible + hidden" if has_hidden else "visible",
+                     "points": f"{points if passed else 0.0:g} / {points:g}",
+                     "result": describe(source, test.status.value, test.error, test.line, unwritten, test.entry)})
     hand = hand or HandScore(0.0)
-    return PAGE.render(
-        title=f"{release.assignment}: feedback for {student}", record=record, rows=rows,
-        reasons=[r for r in record.get("reason", "").split("; ") if r and not r.startswith("FLAGGED")],
-        review=record.get("flagged") == "FLAGGED", written=hand.answers, graded=hand.graded,
+    return FEEDBACK_PAGE.render(
+        title=f"{release.assignment}: feedback for {student}", result=result, rows=rows,
+        reasons=[r.text for r in result.reasons],
+        review=result.flagged, written=hand.answers, graded=hand.graded,
         written_points=f"{hand.written:g}", written_max=f"{sum(a.max_score for a in hand.answers):g}")
 
 
@@ -195,12 +177,12 @@ def write_feedback(folder: Path, credits: Credits, releases: list[Release], hand
     by_assignment = {r.assignment: r for r in releases}
     count = 0
     for (sid, assignment), entry in sorted(credits.by_student.items()):
-        if entry.record is None or assignment not in by_assignment:
+        if entry.result is None or assignment not in by_assignment:
             continue
         try:  # one page's failure costs that page only
             path = folder / sid / f"{assignment}.html"
             path.parent.mkdir(parents=True, exist_ok=True)
-            text = page(entry.student.name, entry.record, by_assignment[assignment],
+            text = page(entry.student.name, entry.result, by_assignment[assignment],
                         (hand or {}).get((entry.unit, assignment)))
             path.write_text(text, encoding="utf-8")
         except (OSError, ValueError, UnicodeError, KeyError, jinja2.TemplateError):

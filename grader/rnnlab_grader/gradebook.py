@@ -28,21 +28,55 @@ from __future__ import annotations
 import base64
 import datetime
 import io
-import json
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 import PIL.Image
 
-from . import repair, submissions
-from .cells import is_course
-from .credits import Credits
+from . import submissions
+from .cells import is_course, nbgrader_meta
 from .identity import GRADER_ENTRY
-from .reports import HandScore, WrittenGrade, parse_tests
+from .results import FileResult, GradedCopy, TestStatus
 from .runner import OUTPUT_CHARS, OUTPUT_FIGURES
 from .sanitise import plain_name, sanitise_notebook
+
+if TYPE_CHECKING:
+    from .credits import Credits
+
+
+@dataclass(frozen=True)
+class WrittenGrade:
+    """One hand-graded answer as formgrader left it."""
+
+    grade_id: str
+    score: float | None         # None until graded
+    max_score: float
+    comment: str
+
+
+@dataclass(frozen=True)
+class HandScore:
+    """One gradebook entry's points on one assignment as formgrader left them."""
+
+    auto: float                                  # autograded points (a manual override wins)
+    answers: tuple[WrittenGrade, ...] = ()       # the written answers
+
+    @property
+    def written(self) -> float:
+        """Hand-graded points so far."""
+        return sum(a.score or 0.0 for a in self.answers)
+
+    @property
+    def graded(self) -> int:
+        return sum(1 for a in self.answers if a.score is not None)
+
+    @property
+    def of(self) -> int:
+        return len(self.answers)
 
 
 @dataclass
@@ -53,17 +87,19 @@ class Imported:
     skipped: list[str] = field(default_factory=list)
 
 
-def _graded_notebook(path: Path, release: submissions.Release):
-    """The submission as it was graded: its cells with nbgrader metadata restored, and every test
-    and course cell as the instructor wrote it (hidden tests included: this copy is the instructor's)."""
-    notebook = repair.restore(submissions.read_submission(path), release.notebook).notebook
-    solution = {repair.nbgrader_meta(c).get("grade_id"): c for c in release.solution.cells}
+def _graded_notebook(copy: GradedCopy, release: submissions.Release):
+    """The submission as it was graded (``prepare`` restored its nbgrader metadata), with every test
+    and course cell as the instructor wrote it (hidden tests included: this copy is the instructor's)
+    and what its code cells printed and drew in the sandboxed run."""
+    notebook = nbformat.reads(copy.notebook, as_version=4)
+    solution = {nbgrader_meta(c).get("grade_id"): c for c in release.solution.cells}
     for cell in notebook.cells:
-        meta = repair.nbgrader_meta(cell)
+        meta = nbgrader_meta(cell)
         original = solution.get(meta.get("grade_id"))
         if original is not None and is_course(cell):
             cell.source = original.source
     sanitise_notebook(notebook)
+    add_outputs(notebook, copy.outputs)
     return notebook
 
 
@@ -75,8 +111,10 @@ def _display_names(credits: Credits, entry: str) -> tuple[str, str]:
     return "working alone", names[0] if names else entry
 
 
-def _timestamp(path: Path) -> datetime.datetime:
-    return datetime.datetime.fromtimestamp(path.stat().st_mtime, tz=datetime.timezone.utc).replace(tzinfo=None)
+def _timestamp(result: FileResult) -> datetime.datetime:
+    """When the file was handed in (its modification time), as nbgrader's naive UTC."""
+    seconds = result.submitted_at if result.submitted_at is not None else 0.0
+    return datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc).replace(tzinfo=None)
 
 
 def _png(data: str) -> str | None:
@@ -97,10 +135,9 @@ def _png(data: str) -> str | None:
 def add_outputs(notebook, outputs: dict) -> None:
     """Put what each code cell printed (stdout text) and drew (PNG) in the sandboxed run under it.
     Text and PNGs only: nothing a browser would run (no HTML, no JavaScript, no SVG)."""
-    for key, out in outputs.items():
-        if not (isinstance(key, str) and key.isdigit() and isinstance(out, dict)):
+    for index, out in outputs.items():
+        if not (isinstance(index, int) and isinstance(out, dict)):
             continue
-        index = int(key)
         if not 0 <= index < len(notebook.cells) or notebook.cells[index].cell_type != "code":
             continue
         cell_outputs = []
@@ -113,32 +150,27 @@ def add_outputs(notebook, outputs: dict) -> None:
         notebook.cells[index].outputs = cell_outputs
 
 
-def import_results(db_url: str, course_root: Path, located: dict[str, Path], credits: Credits,
-                   releases: list[submissions.Release], outputs: Path | None = None) -> Imported:
+def import_results(db_url: str, course_root: Path, credits: Credits, releases: list[submissions.Release],
+                   copies: Callable[[FileResult], GradedCopy | None]) -> Imported:
     """Put each entry's counted file of each notebook into the gradebook at ``db_url`` (autograded
-    scores only) and its sanitised graded cells under ``course_root/submitted`` and ``autograded``.
-    ``located``: the graded files by SHA-256 (``submissions.files_by_hash``)."""
-    from nbgrader.api import Gradebook, MissingEntry
+    scores only) and its sanitised graded copy (``copies``: ``store.Store.copy_of``) under
+    ``course_root/submitted`` and ``autograded``."""
+    from nbgrader.api import Gradebook
 
-    result = Imported()
+    imported = Imported()
     with Gradebook(db_url) as gradebook, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SQLAlchemy's autoflush notes inside nbgrader's add_submission
         existing = {s.id for s in gradebook.students}
         for release in releases:
-            assignment = release.assignment
-            for entry, record in sorted(credits.counted(assignment).items()):
-                path = located.get(record.get("sha256", ""))
-                if path is None:  # no file holds the bytes that were graded
-                    result.skipped.append(f"{record['submission']}: changed since it was graded; grade it again")
+            for entry, result in sorted(credits.counted(release.assignment).items()):
+                copy = copies(result)
+                if copy is None:
+                    imported.skipped.append(f"{result.path}: no graded copy kept; grade it again")
                     continue
                 try:
-                    notebook = _graded_notebook(path, release)
-                    stamp = _timestamp(path)
-                    saved = outputs / f"{record.get('sha256')}.json" if outputs is not None else None
-                    if saved is not None and saved.is_file() and saved.stat().st_size < 8 * 2**20:
-                        add_outputs(notebook, json.loads(saved.read_text(encoding="utf-8")))
-                except (OSError, ValueError, submissions.Unreadable) as error:
-                    result.skipped.append(f"{record['submission']}: {type(error).__name__}")
+                    notebook = _graded_notebook(copy, release)
+                except (ValueError, KeyError, TypeError, AttributeError) as error:
+                    imported.skipped.append(f"{result.path}: {type(error).__name__}")
                     continue
                 try:  # one file's failure here costs that file's import only
                     if entry not in existing:
@@ -146,32 +178,46 @@ def import_results(db_url: str, course_root: Path, located: dict[str, Path], cre
                         gradebook.update_or_create_student(entry, first_name=first[:120], last_name=last[:120],
                                                            lms_user_id=GRADER_ENTRY)
                         existing.add(entry)
-                    gradebook.update_or_create_submission(assignment, entry, timestamp=stamp)
-                    missing = []
-                    for grade_id, status, *_ in parse_tests(record.get("tests", "")):
-                        try:
-                            grade = gradebook.find_grade(grade_id, release.name, assignment, entry)
-                        except MissingEntry:  # a gradebook released from other solutions than this grader's
-                            missing.append(grade_id)
-                            continue
-                        grade.auto_score = grade.max_score if status == "pass" else 0.0
-                        grade.needs_manual_grade = grade.manual_score is not None  # nbgrader's rule: review an override
-                    gradebook.db.commit()
-                    if missing:
-                        result.skipped.append(f"{record['submission']}: tests not in the gradebook ({', '.join(missing)}): "
-                                              "run `make release` and grade again")
-                    text = stamp.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
-                    for stage in ("submitted", "autograded"):
-                        folder = course_root / stage / entry / assignment
-                        folder.mkdir(parents=True, exist_ok=True)
-                        nbformat.write(notebook, folder / f"{release.name}.ipynb")
-                        (folder / "timestamp.txt").write_text(text + "\n")
+                    missing = _import_one(gradebook, release, entry, result)
+                    _write_copies(course_root, entry, release, notebook, _timestamp(result))
                 except Exception as error:  # noqa: BLE001
                     gradebook.db.rollback()
-                    result.skipped.append(f"{record['submission']}: could not be imported ({type(error).__name__})")
+                    imported.skipped.append(f"{result.path}: could not be imported ({type(error).__name__})")
                     continue
-                result.submissions += 1
-    return result
+                if missing:
+                    imported.skipped.append(f"{result.path}: tests not in the gradebook ({', '.join(missing)}): "
+                                            "run `make release` and grade again")
+                imported.submissions += 1
+    return imported
+
+
+def _import_one(gradebook, release: submissions.Release, entry: str, result: FileResult) -> list[str]:
+    """Record one counted file's autograded scores under ``entry``; the tests the gradebook lacks."""
+    from nbgrader.api import MissingEntry
+
+    gradebook.update_or_create_submission(release.assignment, entry, timestamp=_timestamp(result))
+    missing = []
+    for test in result.tests:
+        try:
+            grade = gradebook.find_grade(test.grade_id, release.name, release.assignment, entry)
+        except MissingEntry:  # a gradebook released from other solutions than this grader's
+            missing.append(test.grade_id)
+            continue
+        grade.auto_score = grade.max_score if test.status is TestStatus.PASS else 0.0
+        grade.needs_manual_grade = grade.manual_score is not None  # nbgrader's rule: review an override
+    gradebook.db.commit()
+    return missing
+
+
+def _write_copies(course_root: Path, entry: str, release: submissions.Release, notebook,
+                  stamp: datetime.datetime) -> None:
+    """The graded copy where formgrader reads it: ``submitted/`` and ``autograded/``, with nbgrader's timestamp."""
+    text = stamp.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    for stage in ("submitted", "autograded"):
+        folder = course_root / stage / entry / release.assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, folder / f"{release.name}.ipynb")
+        (folder / "timestamp.txt").write_text(text + "\n")
 
 
 def hand_scores(db_url: str, credits: Credits, assignments: list[str]) -> dict[tuple[str, str], HandScore]:

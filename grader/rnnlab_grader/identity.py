@@ -22,12 +22,14 @@ names LMSs give downloaded files, and ids that cannot collide.
 from __future__ import annotations
 
 import csv
-import io
 import difflib
+import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .results import FileResult
 
 ROSTER_ENCODINGS = ("utf-8-sig", "cp1252")
 ROSTER_DELIMITERS = (",", ";", "\t")
@@ -184,7 +186,7 @@ GRADER_ENTRY = "rnnlab:pair"  # the lms_user_id of gradebook entries this grader
 
 
 @dataclass
-class Match:
+class NameMatch:
     """A typed name resolved: the student, or None with the reason; ``note``: something a person
     should look at even though the student was found (flagged)."""
 
@@ -213,23 +215,23 @@ class People:
             for key in keys - {""}:
                 self._by_key.setdefault(key, []).append(student)
 
-    def match(self, typed: str) -> Match:
+    def match(self, typed: str) -> NameMatch:
         """The student a typed name means (with a roster: the matching rules above)."""
         if not typed.strip():
-            return Match(None, "no name written")
+            return NameMatch(None, "no name written")
         if not self.roster:
             key = typed_key(typed)
             ident = TYPED_PREFIX + spelled_id(key)
             if len(ident) > 200:
-                return Match(None, "the name is too long to be told apart from others")
+                return NameMatch(None, "the name is too long to be told apart from others")
             student = self.students.setdefault(ident, Student(ident, " ".join(typed.split()), typed=True))
-            return Match(student)
+            return NameMatch(student)
         key = name_key(typed)
         exact = {s.id: s for s in self._by_key.get(key, [])}
         if len(exact) == 1:
-            return Match(next(iter(exact.values())))
+            return NameMatch(next(iter(exact.values())))
         if len(exact) > 1:
-            return Match(None, f"matches {len(exact)} students of the roster ({', '.join(sorted(exact))})")
+            return NameMatch(None, f"matches {len(exact)} students of the roster ({', '.join(sorted(exact))})")
         scores: dict[str, float] = {}
         for candidate, owners in self._by_key.items():
             ratio = difflib.SequenceMatcher(None, key, candidate, autojunk=False).ratio()
@@ -237,12 +239,12 @@ class People:
                 scores[owner.id] = max(scores.get(owner.id, 0.0), ratio)
         ranked = sorted(scores.items(), key=lambda item: -item[1])
         if ranked and ranked[0][1] >= FUZZY_MIN and (len(ranked) == 1 or ranked[1][1] < ranked[0][1] - FUZZY_MARGIN):
-            return Match(self.students[ranked[0][0]])
+            return NameMatch(self.students[ranked[0][0]])
         if ranked and ranked[0][1] >= FUZZY_MIN:
-            return Match(None, "close to more than one student of the roster")
-        return Match(None, "not on the roster")
+            return NameMatch(None, "close to more than one student of the roster")
+        return NameMatch(None, "not on the roster")
 
-    def from_file_name(self, relative: str) -> Match | None:
+    def from_file_name(self, relative: str) -> NameMatch | None:
         """The submitter an LMS's download names in ``relative`` (a path under the submissions
         folder), or None when it follows neither layout (or there is no roster).
 
@@ -267,27 +269,27 @@ class People:
             return self._named_by_file(parts[0])
         return None
 
-    def _named_by_file(self, name: str) -> Match | None:
+    def _named_by_file(self, name: str) -> NameMatch | None:
         """The student a top-level file name of Canvas or Moodle (files without folders) names."""
         canvas = CANVAS_FILE.fullmatch(name)
         if canvas:
             student = self._by_canvas.get(canvas["user"])
-            return Match(student, "" if student else f"Canvas user {canvas['user']} is not on the roster")
+            return NameMatch(student, "" if student else f"Canvas user {canvas['user']} is not on the roster")
         if MOODLE_PART.fullmatch(name):
             return self._moodle(name)
         return None
 
-    def _moodle(self, part: str) -> Match:
+    def _moodle(self, part: str) -> NameMatch:
         moodle = MOODLE_PART.fullmatch(part)
         exact = {s.id: s for s in self._by_key.get(name_key(moodle["name"]), [])}
         if len(exact) == 1:
-            return Match(next(iter(exact.values())))
-        return Match(None, "the Moodle folder's name is " + ("not on the roster" if not exact
+            return NameMatch(next(iter(exact.values())))
+        return NameMatch(None, "the Moodle folder's name is " + ("not on the roster" if not exact
                                                               else "shared by students of the roster"))
 
 
 @dataclass
-class Claim:
+class Authorship:
     """What one graded file says about who made it."""
 
     submitter: str | None          # a student id, or None (unidentified)
@@ -295,17 +297,17 @@ class Claim:
     notes: list[str] = field(default_factory=list)
 
 
-def claim_of(record: dict, people: People) -> Claim:
-    """Resolve one per-file record: its submitter and the partner it names. When an LMS's file
+def authorship(result: FileResult, people: People) -> Authorship:
+    """Resolve one graded file: its submitter and the partner it names. When an LMS's file
     name identifies the submitter, that wins over the typed ``your_name``, and the partner is the
     other student the pair cell names, in either slot (partners handing in one shared notebook
     need not swap the names); when an LMS's file name names someone the roster cannot place (not
     on it, or two students alike), the file is credited to nobody, whatever names it types;
     otherwise the submitter is ``your_name``."""
     notes = []
-    by_file = people.from_file_name(record.get("submission", ""))
-    typed_self = people.match(record.get("your_name", ""))
-    partner_text = record.get("your_partner_name", "")
+    by_file = people.from_file_name(result.path)
+    typed_self = people.match(result.your_name)
+    partner_text = result.your_partner_name
     alone = " ".join(partner_text.split()).casefold() == "self"
     typed_partner = None if alone else people.match(partner_text)
     if by_file is not None and by_file.note:
@@ -317,7 +319,7 @@ def claim_of(record: dict, people: People) -> Claim:
         if alone:
             partner = "self"
             if others:
-                notes.append(f"handed in by {by_file.student.name} with your_name {record.get('your_name', '')!r}: "
+                notes.append(f"handed in by {by_file.student.name} with your_name {result.your_name!r}: "
                              "credited to the LMS's submitter, working alone")
         elif len(others) == 1 and submitter in named:
             partner = others[0]
@@ -328,15 +330,15 @@ def claim_of(record: dict, people: People) -> Claim:
                              "the LMS's submitter alone")
         for match, what in ((typed_self, "your_name"), (typed_partner, "your_partner_name")):
             if match is not None and match.student is None:
-                notes.append(f"{what} {record.get(what, '')!r}: {match.problem}")
-        return Claim(submitter, partner, notes)
+                notes.append(f"{what} {getattr(result, what)!r}: {match.problem}")
+        return Authorship(submitter, partner, notes)
     if by_file is not None:  # the LMS names a submitter the roster cannot place: never the typed name instead
         notes.append(f"file name: {by_file.problem}: credited to nobody (the names typed in it are not who handed "
                      "it in); add the student to the roster, or check the LMS's ids in it")
-        return Claim(None, None, notes)
+        return Authorship(None, None, notes)
     submitter = typed_self.student.id if typed_self.student is not None else None
     if submitter is None:
-        notes.append(f"your_name {record.get('your_name', '')!r}: {typed_self.problem}")
+        notes.append(f"your_name {result.your_name!r}: {typed_self.problem}")
     partner = "self" if alone else None
     if typed_partner is not None:
         if typed_partner.student is None:
@@ -345,4 +347,4 @@ def claim_of(record: dict, people: People) -> Claim:
             notes.append("names the submitter as their own partner")
         else:
             partner = typed_partner.student.id
-    return Claim(submitter, partner, notes)
+    return Authorship(submitter, partner, notes)

@@ -1,4 +1,4 @@
-"""Grade files an LMS imports unedited, made from the per-student rows (``reports.student_rows``)
+"""Grade files an LMS imports unedited, made from the per-student rows (``standing.student_rows``)
 and the roster (``identity``). Each assignment's column is its autograded plus hand-graded points;
 in the Canvas file a student with nothing counted has a blank cell (Canvas leaves it unchanged).
 
@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .identity import People
-from .reports import _write_table, safe_text
+from .standing import StudentRow
+from .tables import write_lms
 
 CANVAS_HEAD = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 MOODLE_HEAD = ["First name", "Last name", "ID number", "Email address"]
@@ -38,32 +39,22 @@ class Written:
     left_out: list[str] = field(default_factory=list)
 
 
-def _points(row: dict, assignment: str) -> str:
-    auto, written = row.get(assignment, ""), row.get(f"{assignment}_written", "")
-    if auto == "" and written == "":
-        return ""
-    return f"{float(auto or 0) + float(written or 0):g}"
-
-
-def write_canvas(path: Path, rows: list[dict], people: People, assignments: list[str],
+def write_canvas(path: Path, rows: list[StudentRow], people: People, assignments: list[str],
                  possible: dict[str, float]) -> Written:
-    """The Canvas gradebook-import CSV of ``rows`` (per-student rows with an ``id``)."""
+    """The Canvas gradebook-import CSV of the students' rows."""
     out = Written(path)
-    table = [{"Student": "Points Possible", **{a: f"{possible.get(a, 0):g}" for a in assignments}}]
+    table: list[list] = [["Points Possible", "", "", "", "", *(float(possible.get(a, 0)) for a in assignments)]]
     for row in rows:
-        student = people.students.get(row.get("id", ""))
+        student = people.students.get(row.id)
         if student is None:
             continue
         if not (student.canvas_id or student.sis_user_id or student.sis_login_id):
             out.left_out.append(student.name)
             continue
-        table.append({"Student": safe_text(student.sortable_name, 200), "ID": safe_text(student.canvas_id, 80),
-                      "SIS User ID": safe_text(student.sis_user_id, 80),
-                      "SIS Login ID": safe_text(student.sis_login_id, 80),
-                      "Section": safe_text(student.section, 80),
-                      **{a: _points(row, a) for a in assignments}})
+        table.append([student.sortable_name, student.canvas_id, student.sis_user_id, student.sis_login_id,
+                      student.section, *(row.points(a) for a in assignments)])
         out.rows += 1
-    _write_table(path, [*CANVAS_HEAD, *assignments], table)
+    write_lms(path, [*CANVAS_HEAD, *assignments], table)
     return out
 
 
@@ -72,26 +63,22 @@ def moodle_path(path: Path, assignment: str) -> Path:
     return path.with_name(f"{path.stem}-{assignment}{path.suffix}")
 
 
-def write_moodle(path: Path, rows: list[dict], people: People, assignments: list[str]) -> list[Written]:
-    """The Moodle grade-import CSVs of ``rows``, one per assignment (``moodle_path``), each with only
-    the students who have points for it and an email to be matched by."""
+def write_moodle(path: Path, rows: list[StudentRow], people: People, assignments: list[str]) -> list[Written]:
+    """The Moodle grade-import CSVs of the students' rows, one per assignment (``moodle_path``), each
+    with only the students who have points for it and an email to be matched by."""
     written = []
     for assignment in assignments:
-        out = Written(moodle_path(path, assignment))
-        table = []
+        out, table = Written(moodle_path(path, assignment)), []
         for row in rows:
-            student = people.students.get(row.get("id", ""))
-            points = _points(row, assignment)
-            if student is None or points == "":
+            student = people.students.get(row.id)
+            points = row.points(assignment)
+            if student is None or points is None:
                 continue  # never a blank cell: Moodle would clear the grade it has
             if not student.email:
                 out.left_out.append(student.name)
                 continue
-            table.append({"First name": safe_text(student.first_name, 200),
-                          "Last name": safe_text(student.last_name, 200),
-                          "ID number": safe_text(student.moodle_id, 80), "Email address": safe_text(student.email, 200),
-                          assignment: points})
+            table.append([student.first_name, student.last_name, student.moodle_id, student.email, points])
             out.rows += 1
-        _write_table(out.path, [*MOODLE_HEAD, assignment], table)
+        write_lms(out.path, [*MOODLE_HEAD, assignment], table)
         written.append(out)
     return written

@@ -9,7 +9,7 @@
 3. **Judge** (``verdicts``, in this process, where no submission code ever ran): each test's claim
    against the solution's run of the same test cell (``Reference``: the release's solution run once
    per grading run in a sandbox of its own, with a fresh seed), points from the release.
-4. **Row**: a ``dict`` per file, written by ``reports`` as files finish.
+4. **Result**: a frozen ``results.FileResult`` per file, kept by ``store`` as files finish.
 """
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import cells, prepare, repair, reports, runner, slots, submissions, verdicts
-from .sandbox import REFERENCE_UID_BASE, Limits, Sandbox
+from . import cells, prepare, repair, runner, slots, submissions, verdicts
+from .results import FileResult, GradedCopy, Reason, ReasonKind, TestResult, TestStatus, ungradable
+from .sandbox import REFERENCE_UID_BASE, Cancelled, Limits, Sandbox
 
 RUNNER = Path(runner.__file__).resolve()
 REFERENCE = Path(importlib.util.find_spec(runner.REFERENCE_PACKAGE).origin).resolve().parent
@@ -98,7 +99,7 @@ def run_with_restarts(cells: list[submissions.PlannedCell], imports, sandbox: Sa
         flags |= report.flags
         malformed += report.malformed_lines
         if outcome.stderr_head and os.environ.get(DEBUG):
-            print(reports.safe_text(outcome.stderr_head.decode(errors="replace"), 2000), file=sys.stderr)
+            print(outcome.stderr_head.decode(errors="replace")[:2000], file=sys.stderr)
         dead = next((c for c in todo if report.outcome(c.index) is None), None)
         if report.finished or outcome.timed_out or dead is None or attempt == MAX_RUNS - 1 or left <= 1.0:
             break
@@ -148,35 +149,37 @@ def reference_runs(releases, sandbox: Sandbox, jobs: int = 1, threads: int | Non
         return {r.assignment: r for r in pool.map(run, releases)}
 
 
-def _reasons_for(cells, verdict: dict, report: verdicts.Report, outcome, crashed, limits: Limits) -> list[str]:
-    reasons, last_run = [], None
-    for cell in cells:
-        record = verdict[cell.index]
-        if report.outcome(cell.index) is not None:
-            last_run = cell
-        if cell in crashed:
-            reasons.append(f"{cell.label}{' failed' if cell.kind == 'test' else ''}: the process ended in it "
-                           "(an exit call, a crash or a limit); the notebook ran again without it")
-            continue
-        if cell.kind == "test":
-            if record is None:
-                reasons.append(f"{cell.label} failed (did not run)")
-            elif record.status == "timeout":
-                reasons.append(f"{cell.label} failed (ran longer than {limits.cell_s:g} s)")
-            elif record.status != "pass":
-                reasons.append(f"{cell.label} failed")
-        elif record is not None and record.status == "timeout":
-            reasons.append(f"{cell.label}: ran longer than {limits.cell_s:g} s")
-        elif record is not None and record.error == "MemoryError":
-            reasons.append(f"{cell.label}: MemoryError (over the {limits.memory_gib:g} GiB memory limit)")
-        elif record is not None and record.status == "fail" and record.error not in verdicts.CONSEQUENTIAL_ERRORS:
-            reasons.append(f"{cell.label}: {record.error}")
+def _cell_reason(cell, record, crashed: bool, limits: Limits) -> str | None:
+    """What went wrong in one planned cell, in words (None: nothing worth saying)."""
+    if crashed:
+        return (f"{cell.label}{' failed' if cell.kind == 'test' else ''}: the process ended in it "
+                "(an exit call, a crash or a limit); the notebook ran again without it")
+    if cell.kind == "test":
+        if record is None:
+            return f"{cell.label} failed (did not run)"
+        if record.status == "timeout":
+            return f"{cell.label} failed (ran longer than {limits.cell_s:g} s)"
+        return f"{cell.label} failed" if record.status != "pass" else None
+    if record is not None and record.status == "timeout":
+        return f"{cell.label}: ran longer than {limits.cell_s:g} s"
+    if record is not None and record.error == "MemoryError":
+        return f"{cell.label}: MemoryError (over the {limits.memory_gib:g} GiB memory limit)"
+    if record is not None and record.status == "fail" and record.error not in verdicts.CONSEQUENTIAL_ERRORS:
+        return f"{cell.label}: {record.error}"
+    return None
+
+
+def run_reasons(cells, verdict: dict, report: verdicts.RunReport, outcome, crashed, limits: Limits) -> list[Reason]:
+    """Each cell's problem, then the whole run's (wall limit, a process that ended early)."""
+    reasons = [Reason(ReasonKind.CELL, text) for cell in cells
+               if (text := _cell_reason(cell, verdict[cell.index], cell in crashed, limits)) is not None]
+    last_run = next((c for c in reversed(cells) if report.outcome(c.index) is not None), None)
     if outcome.timed_out:
-        reasons.append(f"stopped at the {limits.wall_s:g} s limit for a whole notebook")
+        reasons.append(Reason(ReasonKind.NOTEBOOK, f"stopped at the {limits.wall_s:g} s limit for a whole notebook"))
     elif not report.finished:
         where = f" after {last_run.label}" if last_run else " before its first cell"
-        reasons.append(f"the notebook's process ended early{where} (an exit call, a crash or a limit); "
-                       "later cells did not run")
+        reasons.append(Reason(ReasonKind.NOTEBOOK, f"the notebook's process ended early{where} (an exit call, a "
+                                                   "crash or a limit); later cells did not run"))
     return reasons
 
 
@@ -188,69 +191,81 @@ def unwritten_answers(planned: list[submissions.PlannedCell], release: submissio
     names = set()
     for cell in planned:
         stub = stubs.get(cell.label)
-        if cell.kind == "student" and stub is not None and cell.source.strip() == stub and "NotImplementedError" in stub:
+        left_as_released = stub is not None and cell.source.strip() == stub and "NotImplementedError" in stub
+        if cell.kind == "student" and left_as_released:
             names |= repair.requested_names(stub)
     return sorted(names)
 
 
-def empty_row(name: str, reason: str = "") -> dict:
-    """A row with no points, for a file that could not be graded (yet)."""
-    return {"submission": name, "sha256": "", "your_name": "", "your_partner_name": "", "assignment": "",
-            "points": 0.0, "max_points": 0.0, "flags": [], "reason": reason, "failed": True, "tests": []}
+def test_result(cell: submissions.PlannedCell, record: verdicts.CellRecord | None, crashed: bool) -> TestResult:
+    """One test cell's typed result from its verdict."""
+    if crashed:
+        return TestResult(cell.label, TestStatus.CRASH, 0.0, cell.points)
+    if record is None:
+        return TestResult(cell.label, TestStatus.NOTRUN, 0.0, cell.points)
+    status = TestStatus(record.status)
+    if status is TestStatus.FAIL:
+        return TestResult(cell.label, status, 0.0, cell.points, record.error, record.line, record.entry[:200])
+    return TestResult(cell.label, status, cell.points if status is TestStatus.PASS else 0.0, cell.points)
+
+
+def _modified(path: Path) -> float | None:
+    try:
+        return os.lstat(path).st_mtime
+    except OSError:
+        return None
+
+
+def _prepared_reasons(prepared: prepare.Prepared) -> list[Reason]:
+    reasons = [Reason(ReasonKind.REPAIRED, prepared.repaired)] if prepared.repaired else []
+    if prepared.edited:
+        reasons.append(Reason(ReasonKind.EDITED, f"edited course cells run as released: {', '.join(prepared.edited)}"))
+    return reasons
 
 
 def grade_one(path: Path, name: str, releases: list[submissions.Release], references: dict[str, Reference],
-              sandbox: Sandbox, threads: int | None = None) -> dict:
-    """Grade one file; always returns a row (0 points and a reason when it cannot be graded).
-    ``row["failed"]`` is true when the file could not be graded or its run did not finish."""
-    row = empty_row(name)
+              sandbox: Sandbox, threads: int | None = None) -> FileResult:
+    """Grade one file; always returns a result (0 points and a reason when it cannot be graded).
+    Raises ``sandbox.Cancelled`` when grading is being stopped (that file gets no result)."""
+    submitted_at = _modified(path)
     try:  # a link, FIFO, device, empty or huge file is refused before anything reads it
         submissions.check_file(path)
     except submissions.Unreadable as error:
-        row["reason"] = str(error)
-        return row
+        return ungradable(name, str(error), submitted_at=submitted_at)
     except OSError as error:
-        row["reason"] = f"could not read the file ({type(error).__name__})"
-        return row
+        return ungradable(name, f"could not read the file ({type(error).__name__})", submitted_at=submitted_at)
     prepared = prepare.prepare_bounded(path, releases)
-    row["sha256"], row["flags"] = prepared.sha256, prepared.flags
     if prepared.reason:
-        row["reason"] = (f"FLAGGED for review: {', '.join(prepared.flags)}; " if prepared.flags else "") + prepared.reason
-        return row
+        return ungradable(name, prepared.reason, sha256=prepared.sha256, flags=tuple(prepared.flags),
+                          submitted_at=submitted_at)
     release = next(r for r in releases if r.assignment == prepared.assignment)
-    row.update(assignment=release.assignment, max_points=release.max_points,
-               your_name=prepared.your_name, your_partner_name=prepared.your_partner_name)
-    cells = prepared.cells
+    planned, reference = prepared.cells, references[release.assignment]
+    report, outcome, crashed = run_with_restarts(planned, prepared.imports, sandbox, threads, reference.seed,
+                                                 outputs=True)
     context = verdicts.Context(prepared.definitions, (prepared.your_name, prepared.your_partner_name))
-    reference = references[release.assignment]
-    report, outcome, crashed = run_with_restarts(cells, prepared.imports, sandbox, threads, reference.seed, outputs=True)
-    shown = {c.index for c in cells if c.kind != "test"}  # never output under an instructor's test cell
-    row["outputs"] = verdicts.parse_display(outcome.display, shown)  # for the instructor's graded copy only
+    verdict = {c.index: judged(c, report.outcome(c.index), reference, context) for c in planned}
+    tests = tuple(test_result(c, verdict[c.index], c in crashed) for c in planned if c.kind == "test")
+    shown = {c.index for c in planned if c.kind != "test"}  # never output under an instructor's test cell
+    return FileResult(
+        name, prepared.sha256, release.assignment, prepared.your_name, prepared.your_partner_name,
+        points=float(sum(t.points for t in tests)), max_points=release.max_points, finished=report.finished,
+        tests=tests, flags=tuple(sorted(set(prepared.flags) | report.flags)),
+        reasons=tuple(_prepared_reasons(prepared) + run_reasons(planned, verdict, report, outcome, crashed,
+                                                                 sandbox.limits)),
+        unwritten=tuple(unwritten_answers(planned, release)), submitted_at=submitted_at,
+        copy=GradedCopy(prepared.restored, verdicts.parse_display(outcome.display, shown)))
 
-    def verdict_of(cell):
-        claimed = report.outcome(cell.index)
-        if cell.kind != "test" or claimed is None:
-            return claimed
-        expected = reference.cells.get(cell.label)
-        if expected is None:
-            return verdicts.CellRecord("fail", "NoReference")
-        return verdicts.judge(claimed, expected, context)
 
-    verdict = {c.index: verdict_of(c) for c in cells}
-    row["unwritten"] = unwritten_answers(cells, release)
-    row["failed"] = not report.finished
-    row["points"] = float(sum(c.points for c in cells if c.kind == "test"
-                              and (r := verdict[c.index]) is not None and r.status == "pass"))
-    flags = sorted(set(prepared.flags) | report.flags)
-    row["flags"] = flags
-    row["tests"] = [reports.test_token(c.label, verdict[c.index], c in crashed) for c in cells if c.kind == "test"]
-    reasons = [f"FLAGGED for review: {', '.join(flags)}"] if flags else []
-    if prepared.repaired:
-        reasons.append(prepared.repaired)
-    if prepared.edited:
-        reasons.append(f"edited course cells run as released: {', '.join(prepared.edited)}")
-    row["reason"] = "; ".join(reasons + _reasons_for(cells, verdict, report, outcome, crashed, sandbox.limits))
-    return row
+def judged(cell: submissions.PlannedCell, claimed: verdicts.CellRecord | None, reference: Reference,
+           context: verdicts.Context) -> verdicts.CellRecord | None:
+    """A cell's record as the grader decides it: a test's claim judged against the solution's run
+    (``verdicts.judge``); any other cell as it ran."""
+    if cell.kind != "test" or claimed is None:
+        return claimed
+    expected = reference.cells.get(cell.label)
+    if expected is None:
+        return verdicts.CellRecord("fail", "NoReference")
+    return verdicts.judge(claimed, expected, context)
 
 
 def submitted_files(folder: Path) -> list[Path]:
@@ -264,13 +279,21 @@ def submitted_files(folder: Path) -> list[Path]:
 
 
 def grade_timed(path: Path, name: str, releases, references, sandbox: Sandbox,
-                threads: int | None) -> tuple[dict, float]:
+                threads: int | None) -> tuple[FileResult, float]:
     """``grade_one`` in the lowest free sandbox slot of this machine from ``sandbox.slot`` on, with
-    its time in seconds. An error of the grader itself costs this file's row only."""
+    its time in seconds. An error of the grader itself costs this file's result only."""
     started = time.perf_counter()
     try:
         with slots.machine_slot(sandbox.slot) as slot:
-            row = grade_one(path, name, releases, references, dataclasses.replace(sandbox, slot=slot), threads)
-    except Exception as error:  # noqa: BLE001 - a row with a reason, never a lost class
-        row = empty_row(name, f"the grader failed on this file ({type(error).__name__}); grade it again")
-    return row, time.perf_counter() - started
+            result = grade_one(path, name, releases, references, dataclasses.replace(sandbox, slot=slot), threads)
+    except Cancelled:
+        raise
+    except Exception as error:  # noqa: BLE001 - a result with a reason, never a lost class
+        result = grader_failed(name, error)
+    return result, time.perf_counter() - started
+
+
+def grader_failed(name: str, error: BaseException) -> FileResult:
+    """The result of a file the grader (or a worker) failed on: no points, and grade it again."""
+    return ungradable(name, f"the grader failed on this file ({type(error).__name__}); grade it again",
+                      ReasonKind.GRADER)

@@ -28,6 +28,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
+
 from . import repair, source_checks, submissions, tampering
 
 MEMORY_BYTES = 3 * 2**30   # address space of the preparing process
@@ -51,6 +53,7 @@ class Prepared:
     definitions: dict = field(default_factory=dict)
     repaired: str = ""          # what repair put back (``Restoration.summary``)
     edited: list[str] = field(default_factory=list)  # course cells the student edited (run as released)
+    restored: str = ""          # the restored notebook as nbformat JSON, outputs dropped (``results.GradedCopy``)
 
 
 def prepare(path: Path, releases: list[submissions.Release]) -> Prepared:
@@ -83,7 +86,17 @@ def prepare(path: Path, releases: list[submissions.Release]) -> Prepared:
     prepared.repaired = restoration.summary()
     prepared.edited = [c.label for c in prepared.cells if c.kind == "instructor"
                        and restoration.notebook.cells[c.index].source.strip() != c.source.strip()]
+    prepared.restored = graded_copy(restoration.notebook)
     return prepared
+
+
+def graded_copy(notebook) -> str:
+    """The restored notebook as kept for formgrader and the similarity report: nbformat JSON
+    without the file's own outputs (those shown are the sandboxed run's)."""
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return nbformat.writes(notebook)
 
 
 def _to_json(prepared: Prepared) -> str:
@@ -126,7 +139,7 @@ class Preparer:
         self.releases = releases
         env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         self.process = subprocess.Popen([sys.executable, "-m", "rnnlab_grader.prepare"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, env=env)
+                                        stdout=subprocess.PIPE, env=env, start_new_session=True)
         _send(self.process.stdin, pickle.dumps(releases))  # the grader's own data, to its own helper
 
     def prepare(self, path: Path, memory_bytes: int, cpu_s: int, wall_s: float) -> str | None:
@@ -220,7 +233,9 @@ def _prepare_in_child(releases, request: dict) -> bytes:
 
 
 def main() -> int:
-    """The helper: releases first, then one request per file until the grader closes the pipe."""
+    """The helper: releases first, then one request per file until the grader closes the pipe.
+    A Ctrl-C is the grader's to handle: the helper ends when its pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     releases = pickle.loads(_receive(stdin))
     while (request := _receive(stdin)) is not None:

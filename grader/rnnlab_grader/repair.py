@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from .cells import is_answer, nbgrader_meta  # noqa: F401 - nbgrader_meta is used by callers of repair too
+from .cells import is_answer, nbgrader_meta
 
 ANCHOR_SIMILARITY = 0.8
 MIN_ANSWER_SIMILARITY = 0.4  # measured: answers 0.66-0.72 to their stubs, other code cells <= 0.25
@@ -224,7 +224,7 @@ def _match_answers(release_cells, submitted_cells, anchors: dict[int, int], budg
         high = min((anchors[k] for k in anchors if k > i), default=len(submitted_cells))
         groups.setdefault((low, high), []).append(i)
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def score(i: int, j: int) -> float:
         """> 0 for a plausible match, higher for a better one."""
         cell, other = release_cells[i], submitted_cells[j]

@@ -44,9 +44,10 @@ WATCHED_MODULES_EXACT = {"numpy", "numpy.testing", "numpy.linalg", "numpy.random
 TRUSTED_CLASS_ROOTS = ("torch", "numpy", "rnnlab", "builtins")
 DENIED_EVENTS = frozenset({"gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys._current_frames",
                  "sys.settrace", "sys.setprofile", "sys._getframemodulename"})
-FLAGGED_EVENTS = frozenset({"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
-                  "os.kill", "os.killpg", "signal.pthread_kill", "sqlite3.connect", "socket.connect", "socket.bind",
-                  "sys.addaudithook", "resource.setrlimit", "resource.prlimit", "pty.spawn", "os.symlink", "os.link"})
+FLAGGED_EVENTS = frozenset({"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
+                  "os.forkpty", "os.kill", "os.killpg", "signal.pthread_kill", "sqlite3.connect", "socket.connect",
+                  "socket.bind", "sys.addaudithook", "resource.setrlimit", "resource.prlimit", "pty.spawn",
+                  "os.symlink", "os.link"})
 OUTPUT_CHARS, OUTPUT_FIGURES, OUTPUT_PNG_BYTES, OUTPUT_DPI = 20_000, 4, 1_000_000, 60
 REFERENCE_PACKAGE = "rnnlab_reference"  # instructor-only; tests get it from the plan (see main)
 TRANSIENT_BUILTINS = frozenset({"_", "__", "___", "exit", "quit", "get_ipython", "display"})
@@ -62,7 +63,7 @@ def _is_cell_frame(frame) -> bool:
     return name.startswith(CELL_PREFIX) or name.startswith("<ipython-input-") or "/ipykernel_" in name
 
 
-def main() -> int:  # noqa: C901 - one linear story
+def main() -> int:
     import signal
 
     report_fd, display_fd = int(sys.argv[-2]), int(sys.argv[-1])  # nothing is signed: a report is a claim
@@ -209,7 +210,8 @@ def main() -> int:  # noqa: C901 - one linear story
                 raise ValueError("recorded list too long")
             return [plain(v, budget, depth + 1) for v in value]
         if kind is dict:
-            return {"dict": [[str(k), plain(v, budget, depth + 1)] for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))]}
+            items = sorted(value.items(), key=lambda kv: str(kv[0]))
+            return {"dict": [[str(k), plain(v, budget, depth + 1)] for k, v in items]}
         if isinstance(value, torch.Tensor):
             tensor = value.detach().cpu()
             dtype = str(tensor.dtype)
@@ -424,7 +426,8 @@ def main() -> int:  # noqa: C901 - one linear story
     def on_alarm(signum, frame):
         raise timeout_error()
 
-    install_handler, unblock, alarm, unblock_how = signal.signal, signal.pthread_sigmask, signal.SIGALRM, signal.SIG_UNBLOCK
+    install_handler, unblock = signal.signal, signal.pthread_sigmask
+    alarm, unblock_how = signal.SIGALRM, signal.SIG_UNBLOCK
     timer, run_code, compile_code = signal.ITIMER_REAL, exec, compile
     exc_info, traceback_type, int_type, str_type = sys.exc_info, types.TracebackType, int, str
 
@@ -481,12 +484,12 @@ def main() -> int:  # noqa: C901 - one linear story
                 test_globals = {**namespace, **test_names, "__builtins__": dict(builtins_snapshot)}
                 recording["entries"], recording["filename"] = [], f"{CELL_PREFIX}{index}>"
                 try:
-                    run_code(compile_code(source, f"{CELL_PREFIX}{index}>", "exec"), test_globals)  # noqa: S102
+                    run_code(compile_code(source, f"{CELL_PREFIX}{index}>", "exec"), test_globals)
                 finally:
                     test_names.update({k: v for k, v in test_globals.items()
                                        if type_of(k) is str and (k not in namespace or namespace[k] is not v)})
             else:
-                run_code(compile_code(source, f"{CELL_PREFIX}{index}>", "exec"), namespace)  # noqa: S102 - course code
+                run_code(compile_code(source, f"{CELL_PREFIX}{index}>", "exec"), namespace)
         except timeout_error:
             status, error = "timeout", "CellTimeout"
         except BaseException as failure:  # noqa: BLE001 - every way a test can fail is a fail

@@ -245,7 +245,8 @@ class Sandbox:
         """``readable`` bound read-only at their own paths (parents traversable), ``hidden`` seen empty."""
         cmd = []
         readable = sorted({Path(p).resolve() for p in self.readable})
-        parents = sorted({a for p in readable for a in p.parents if a != Path("/")} - set(readable), key=lambda a: len(a.parts))
+        parents = sorted({a for p in readable for a in p.parents if a != Path("/")} - set(readable),
+                         key=lambda a: len(a.parts))
         for folder in parents:  # traversable (0755), not the 0700 bubblewrap would otherwise make
             if not any(folder == r or r in folder.parents for r in readable):
                 cmd += ["--perms", "0755", "--dir", str(folder)]
@@ -299,9 +300,7 @@ class Sandbox:
             reader.start()
         timed_out = False
         try:
-            process.wait(timeout=self.limits.wall_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
+            timed_out = not _wait(process, self.limits.wall_s)
         finally:
             _kill_group(process)
         for reader in readers:
@@ -309,8 +308,30 @@ class Sandbox:
         os.close(report_r)
         os.close(display_r)
         process.stderr.close()
+        if STOP.is_set():
+            raise Cancelled("grading is being stopped")
         return Outcome(None if timed_out else process.returncode, bytes(report), bytes(stderr_head), timed_out,
                        time.monotonic() - started, bytes(display))
+
+
+STOP = threading.Event()  # set by a Ctrl-C of the grader: every run ends now and reports nothing
+
+
+class Cancelled(RuntimeError):
+    """The run was ended because grading is being stopped (``STOP``)."""
+
+
+def _wait(process: subprocess.Popen, wall_s: float) -> bool:
+    """Wait for ``process`` at most ``wall_s`` seconds, or until ``STOP`` is set; True if it ended."""
+    deadline = time.monotonic() + wall_s
+    while not STOP.is_set():
+        try:
+            process.wait(timeout=min(0.2, max(0.0, deadline - time.monotonic())))
+            return True
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= deadline:
+                return False
+    return False
 
 
 def _kill_group(process: subprocess.Popen) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 import nh3
 
@@ -35,7 +36,8 @@ INLINE_TARGET = re.compile(r"(\]\(\s*)(<[^>\n]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*
 REFERENCE_TARGET = re.compile(r"^( {0,3}\[[^\]\n]+\]:\s*)(\S+)", re.M)
 QUOTE = re.compile(r"^((?:[ \t]*&gt;)+)", re.M)
 SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
-MARKDOWN_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*(<[^>\n]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)(?:\s+\"[^\"\n]*\")?\s*\)")
+MARKDOWN_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*(<[^>\n]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)"
+                            r"(?:\s+\"[^\"\n]*\")?\s*\)")
 
 
 def _plain_url(target: str) -> str:
@@ -88,6 +90,13 @@ def sanitise_markdown(text: str) -> str:
 
 TAG = re.compile(r"[A-Za-z0-9_.-]{1,60}")
 MARKUP_CHARS = re.compile(r"[<>&\"'`\x00-\x1f\x7f]")
+
+
+def one_line(text: str, limit: int) -> str:
+    """``text`` as one line for a terminal or a table: control and bidi characters (Unicode category
+    C) become spaces, runs of spaces one, and at most ``limit`` characters ("…" marks a cut)."""
+    text = " ".join("".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text).split())
+    return text[: limit - 1] + "…" if len(text) > limit else text
 
 
 def plain_name(text: str) -> str:

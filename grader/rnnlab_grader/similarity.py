@@ -28,17 +28,19 @@ import copy
 import io
 import tokenize
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jinja2
 import markupsafe
+import nbformat
 import numpy as np
 
-from . import repair, submissions
+from . import repair, submissions, templates
 from .cells import grade_id, is_answer
 from .credits import Credits
-from .identity import Claim
+from .identity import Authorship
+from .results import FileResult, GradedCopy, SimilarFile
 
 THRESHOLD = 0.6
 MIN_ANSWER_TOKENS = 40
@@ -47,7 +49,8 @@ COMMON_MIN = 60
 MAX_ORDERED = 300  # statements in one block put in canonical order (the sort is quadratic)
 MAX_CELL_CHARS = 50_000  # longer cells are compared as their lines
 DETAILED = 100  # matches shown side by side on the page (all are listed in its table)
-NOISE_T, GUARANTEE_T = 25, 25  # copydetect's defaults: every k-gram kept (window 1), so scores do not depend on Python's hash seed
+# copydetect's defaults: every k-gram kept (window 1), so scores do not depend on Python's hash seed
+NOISE_T, GUARANTEE_T = 25, 25
 
 
 class _Shape(ast.NodeTransformer):
@@ -93,7 +96,8 @@ def _canonical_order(body: list) -> None:
         changed, passes = False, passes + 1
         for i in range(len(body) - 1):
             a, b = body[i], body[i + 1]
-            if not (isinstance(a, SIMPLE) and isinstance(b, SIMPLE)) or isinstance(a, ast.Expr) or isinstance(b, ast.Expr):
+            if not (isinstance(a, SIMPLE) and isinstance(b, SIMPLE)) or isinstance(a, ast.Expr) \
+                    or isinstance(b, ast.Expr):
                 continue
             wa, wb = _names(a, ast.Store), _names(b, ast.Store)
             ra, rb = _names(a, ast.Load), _names(b, ast.Load)
@@ -198,7 +202,7 @@ def document(notebook, release: submissions.Release, compared: Compared) -> str:
 
 
 @dataclass
-class Match:
+class SimilarPair:
     """Two files from different pairs whose answers overlap beyond the threshold."""
 
     assignment: str
@@ -210,19 +214,21 @@ class Match:
 
 
 @dataclass
-class Report:
-    matches: list[Match] = field(default_factory=list)
+class Similarities:
+    """What ``find`` found: the pairs over the threshold, what was compared, and what was not."""
+
+    matches: list[SimilarPair] = field(default_factory=list)
     compared: dict[str, Compared] = field(default_factory=dict)
     files: int = 0
     comparisons: int = 0
     left_out: list[str] = field(default_factory=list)  # files that could not be fingerprinted
 
 
-def _owners(record: dict, claim: Claim, credits: Credits) -> tuple[frozenset[str], frozenset[str]]:
+def _owners(result: FileResult, claim: Authorship, credits: Credits) -> tuple[frozenset[str], frozenset[str]]:
     """(the names its pair cell claims with its submitter, the submitter with their confirmed partners)."""
     claimed = {claim.submitter, claim.partner} - {None, "self"}
     group = {claim.submitter} - {None}
-    if claim.submitter and (entry := credits.by_student.get((claim.submitter, record.get("assignment")))):
+    if claim.submitter and (entry := credits.by_student.get((claim.submitter, result.assignment))):
         group |= set(entry.partners)
     return frozenset(claimed), frozenset(group)
 
@@ -233,70 +239,86 @@ def same_pair(a: tuple[frozenset, frozenset], b: tuple[frozenset, frozenset]) ->
     return (bool(a[0]) and a[0] == b[0]) or bool(a[1] & b[1])
 
 
-def find(records: list[dict], located: dict[str, Path], releases: list[submissions.Release], credits: Credits,
-         threshold: float = THRESHOLD) -> Report:
-    """Every pair of files from different pairs whose compared answers score ``threshold`` or more.
-    ``located``: the graded files by SHA-256 (``submissions.files_by_hash``)."""
-    from copydetect import CodeFingerprint, compare_files
-    from copydetect.utils import highlight_overlap
+def fingerprint(graded: GradedCopy, release: submissions.Release, compared: Compared):
+    """The fingerprint of one graded copy's compared answers; None when there is too little to compare."""
+    from copydetect import CodeFingerprint
 
-    report = Report()
-    regions: dict[int, tuple] = {}
-    claims = {r.get("submission"): c for r, c in credits.claims}  # resolved once, by ``credits.credit``
-    by_assignment = {r.assignment: r for r in releases}
-    for assignment, release in by_assignment.items():
-        compared = report.compared[assignment] = compared_cells(release)
-        prints, units, names = {}, {}, {}
-        for record in records:
-            if record.get("assignment") != assignment or not record.get("sha256") or record["submission"] not in claims:
-                continue
-            path = located.get(record["sha256"])  # None: not there, or changed since it was graded
-            if path is None:
-                continue
-            try:
-                notebook = repair.restore(submissions.read_submission(path), release.notebook).notebook
-            except (OSError, submissions.Unreadable, ValueError):
-                continue
-            try:  # one file that cannot be fingerprinted is left out, never the report
-                text = document(notebook, release, compared)
-                if _tokens(text) < MIN_ANSWER_TOKENS:
-                    continue
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    prints[record["submission"]] = CodeFingerprint(
-                        "answers.py", NOISE_T, GUARANTEE_T - NOISE_T + 1, boilerplate=compared.boilerplate,
-                        fp=io.StringIO(text))
-            except (RecursionError, MemoryError, ValueError):
-                report.left_out.append(record["submission"])
-                continue
-            units[record["submission"]] = _owners(record, claims[record["submission"]], credits)
-            names[record["submission"]] = " & ".join(n for n in (record.get("your_name", ""),
-                                                                 record.get("your_partner_name", "")) if n)
-        report.files += len(prints)
-        index: dict[int, list[str]] = {}
-        for name, fingerprint in prints.items():
-            for h in fingerprint.hashes:
-                index.setdefault(int(h), []).append(name)
-        shared: dict[tuple[str, str], int] = {}
-        common = max(COMMON_MIN, len(prints) // 2)
-        for holders in index.values():
-            if len(holders) > common:  # what half the class wrote is the course's idiom, not a copy
-                continue
-            for i, a in enumerate(holders):
-                for b in holders[i + 1:]:
-                    key = (a, b) if a < b else (b, a)
-                    shared[key] = shared.get(key, 0) + 1
-        for (a, b), count in sorted(shared.items()):
-            if count < MIN_SHARED_FINGERPRINTS or same_pair(units[a], units[b]):
-                continue
-            report.comparisons += 1
-            _, shares, slices = compare_files(prints[a], prints[b])
-            score = float(max(shares))
-            if score < threshold:
-                continue
-            match = Match(assignment, (a, b), (names[a], names[b]), score, (float(shares[0]), float(shares[1])))
+    notebook = nbformat.reads(graded.notebook, as_version=4)
+    text = document(notebook, release, compared)
+    if _tokens(text) < MIN_ANSWER_TOKENS:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return CodeFingerprint("answers.py", NOISE_T, GUARANTEE_T - NOISE_T + 1, boilerplate=compared.boilerplate,
+                               fp=io.StringIO(text))
+
+
+def _shared_counts(prints: dict) -> dict[tuple[str, str], int]:
+    """How many fingerprints each two files share, through an inverted index; a fingerprint more
+    than half the class holds (at least ``COMMON_MIN`` files) is the course's idiom and not counted."""
+    index: dict[int, list[str]] = {}
+    for name, fingerprint in prints.items():
+        for h in fingerprint.hashes:
+            index.setdefault(int(h), []).append(name)
+    shared: dict[tuple[str, str], int] = {}
+    common = max(COMMON_MIN, len(prints) // 2)
+    for holders in index.values():
+        if len(holders) > common:
+            continue
+        for i, a in enumerate(holders):
+            for b in holders[i + 1:]:
+                key = (a, b) if a < b else (b, a)
+                shared[key] = shared.get(key, 0) + 1
+    return shared
+
+
+def _one_assignment(report: Similarities, release: submissions.Release, results: list[FileResult],
+                    copies: Callable[[FileResult], GradedCopy | None], credits: Credits, threshold: float,
+                    regions: dict) -> None:
+    from copydetect import compare_files
+
+    compared = report.compared[release.assignment] = compared_cells(release)
+    claims = {r.path: c for r, c in credits.authorships if r.assignment == release.assignment}
+    prints, units, names = {}, {}, {}
+    for result in results:
+        if result.assignment != release.assignment or result.path not in claims:
+            continue
+        graded = copies(result)
+        if graded is None:
+            continue
+        try:  # one file that cannot be fingerprinted is left out, never the report
+            found = fingerprint(graded, release, compared)
+        except (RecursionError, MemoryError, ValueError, KeyError, TypeError, AttributeError):
+            report.left_out.append(result.path)
+            continue
+        if found is None:
+            continue
+        prints[result.path] = found
+        units[result.path] = _owners(result, claims[result.path], credits)
+        names[result.path] = " & ".join(n for n in (result.your_name, result.your_partner_name) if n)
+    report.files += len(prints)
+    for (a, b), count in sorted(_shared_counts(prints).items()):
+        if count < MIN_SHARED_FINGERPRINTS or same_pair(units[a], units[b]):
+            continue
+        report.comparisons += 1
+        _, shares, slices = compare_files(prints[a], prints[b])
+        score = float(max(shares))
+        if score >= threshold:
+            match = SimilarPair(release.assignment, (a, b), (names[a], names[b]), score,
+                                (float(shares[0]), float(shares[1])))
             regions[id(match)] = ((prints[a].raw_code, slices[0]), (prints[b].raw_code, slices[1]))
             report.matches.append(match)
+
+
+def find(results: list[FileResult], copies: Callable[[FileResult], GradedCopy | None],
+         releases: list[submissions.Release], credits: Credits, threshold: float = THRESHOLD) -> Similarities:
+    """Every pair of files from different pairs whose compared answers score ``threshold`` or more.
+    ``copies``: each result's graded copy (``store.Store.copy_of``), so no submitted file is read again."""
+    from copydetect.utils import highlight_overlap
+
+    report, regions = Similarities(), {}
+    for release in releases:
+        _one_assignment(report, release, results, copies, credits, threshold, regions)
     report.matches.sort(key=lambda m: (-m.score, m.assignment, m.files))
     for match in report.matches[:DETAILED]:  # the matching regions, escaped, for the page
         match.highlighted = tuple(markupsafe.Markup(highlight_overlap(code, spans, "<mark>", "</mark>", truncate=8,
@@ -305,40 +327,18 @@ def find(records: list[dict], located: dict[str, Path], releases: list[submissio
     return report
 
 
-PAGE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string("""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Similar answers between pairs</title>
-<style>body{font-family:sans-serif;margin:2em} .pair{display:flex;gap:1em} .pair pre{flex:1;overflow:auto;
-background:#f6f8fa;padding:.5em;font-size:85%} mark{background:#ffe08a} td,th{padding:.2em .6em;text-align:left}</style>
-</head><body>
-<h1>Similar answers between pairs</h1>
-<p>{{ report.files }} files compared ({{ report.comparisons }} pairs of files shared enough fingerprints to be
-scored); {{ report.matches|length }} pairs from different pairs score {{ "%.2f"|format(threshold) }} or more.
-A flag for a person to look at, never a verdict: no points were changed. Partner copies are never listed.</p>
-<ul>{% for c in report.compared.values() %}<li>{{ c.assignment }}: compared {{ c.cells|join(", ") or "nothing" }};
-left out as too short to tell copying from agreement: {{ c.left_out|join(", ") or "nothing" }}</li>{% endfor %}
-{% if report.left_out %}<li>files that could not be fingerprinted: {{ report.left_out|join(", ") }}</li>{% endif %}</ul>
-<table><tr><th>notebook</th><th>score</th><th>file</th><th>names</th><th>file</th><th>names</th></tr>
-{% for m in report.matches %}<tr><td>{{ m.assignment }}</td><td><a href="#m{{ loop.index }}">{{ "%.2f"|format(m.score) }}</a></td>
-<td>{{ m.files[0] }}</td><td>{{ m.names[0] }}</td><td>{{ m.files[1] }}</td><td>{{ m.names[1] }}</td></tr>
-{% endfor %}</table>
-{% if report.matches|length > detailed %}<p>The {{ detailed }} highest scores are shown side by side below.</p>{% endif %}
-{% for m in report.matches[:detailed] %}<h2 id="m{{ loop.index }}">{{ m.assignment }}: {{ m.files[0] }} and {{ m.files[1] }}
-({{ "%.2f"|format(m.score) }}; shares {{ "%.2f"|format(m.shares[0]) }} and {{ "%.2f"|format(m.shares[1]) }})</h2>
-<div class="pair"><pre>{{ m.highlighted[0] }}</pre><pre>{{ m.highlighted[1] }}</pre></div>
-{% endfor %}</body></html>
-""")
-
-
-def write_page(path: Path, report: Report, threshold: float = THRESHOLD) -> None:
-    """The instructor's page: every match with its matching regions side by side (escaped)."""
-    path.write_text(PAGE.render(report=report, threshold=threshold, detailed=DETAILED), encoding="utf-8")
-
-
-def mark_records(records: list[dict], report: Report) -> None:
-    """Set each per-file record's ``similar_to`` (the other files and scores) from ``report``."""
-    similar: dict[str, list[str]] = {}
+def similar_files(report: Similarities) -> dict[tuple[str, str], tuple[SimilarFile, ...]]:
+    """(assignment, path) -> the other files it is similar to, with their scores."""
+    similar: dict[tuple[str, str], list[SimilarFile]] = {}
     for m in report.matches:
-        similar.setdefault(m.files[0], []).append(f"{m.files[1]} ({m.score:.2f})")
-        similar.setdefault(m.files[1], []).append(f"{m.files[0]} ({m.score:.2f})")
-    for record in records:
-        record["similar_to"] = "; ".join(similar.get(record.get("submission", ""), []))
+        similar.setdefault((m.assignment, m.files[0]), []).append(SimilarFile(m.files[1], m.score))
+        similar.setdefault((m.assignment, m.files[1]), []).append(SimilarFile(m.files[0], m.score))
+    return {key: tuple(files) for key, files in similar.items()}
+
+
+SIMILARITY_PAGE = templates.get_template("similarity.html")
+
+
+def write_page(path: Path, report: Similarities, threshold: float = THRESHOLD) -> None:
+    """The instructor's page: every match with its matching regions side by side (escaped)."""
+    path.write_text(SIMILARITY_PAGE.render(report=report, threshold=threshold, detailed=DETAILED), encoding="utf-8")

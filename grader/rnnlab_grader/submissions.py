@@ -170,7 +170,8 @@ def read_submission(path: Path) -> nbformat.NotebookNode:
         source = _text(cell.get("source", ""), f"the source of cell {number}").replace("\r\n", "\n")
         total += len(source)
         if len(source) > MAX_CELL_CHARS or total > MAX_SOURCE_CHARS:
-            raise Unreadable(f"cell {number} holds more than {MAX_CELL_CHARS:,} characters" if len(source) > MAX_CELL_CHARS
+            raise Unreadable(f"cell {number} holds more than {MAX_CELL_CHARS:,} characters"
+                             if len(source) > MAX_CELL_CHARS
                              else f"the cells hold more than {MAX_SOURCE_CHARS:,} characters of code and text")
         metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
         kept = {}

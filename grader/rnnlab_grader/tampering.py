@@ -21,7 +21,8 @@ from .repair import CODE_MAGICS, magic_call, parse_cell
 MODULES = {"gc", "ctypes", "inspect", "sqlite3", "subprocess", "multiprocessing", "threading", "_thread",
            "concurrent", "signal", "atexit", "importlib", "builtins", "IPython", "ast", "marshal", "pickle",
            "dill", "socket", "pty", "resource", "code", "codeop", "runpy", "traitlets", "faulthandler",
-           "tracemalloc", "weakref", "nbgrader", "nbclient", "jupyter_client", "ipykernel", "_hashlib", "hmac", "mmap", "fcntl"}
+           "tracemalloc", "weakref", "nbgrader", "nbclient", "jupyter_client", "ipykernel", "_hashlib", "hmac", "mmap",
+           "fcntl"}
 # Builtins that run, reach or rewrite code by name: flagged when called by their bare name.
 BUILTINS = {"exec", "eval", "compile", "globals", "locals", "vars", "setattr", "delattr", "__import__",
             "__builtins__", "get_ipython", "breakpoint"}

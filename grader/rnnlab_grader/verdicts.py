@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from rnnlab.checks import pair_problem
 
 from . import source_checks
@@ -75,7 +76,7 @@ class CellRecord:
 
 
 @dataclass
-class Report:
+class RunReport:
     """What a run claims: per-cell records (by plan index), flags, whether it reached its end, and
     how many lines did not fit the schema."""
 
@@ -170,9 +171,9 @@ def parse_display(display: bytes, shown: set[int]) -> dict[int, dict]:
     return outputs
 
 
-def parse(report: bytes) -> Report:
+def parse(report: bytes) -> RunReport:
     """Read the runner's JSON lines (see ``runner.emit``) as plain data."""
-    result, budget = Report(), [MAX_NUMBERS]
+    result, budget = RunReport(), [MAX_NUMBERS]
     for raw in report.split(b"\n"):
         if not raw:
             continue

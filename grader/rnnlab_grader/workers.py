@@ -4,7 +4,7 @@ runs a class of files on either.
 
 Both run the same ``pipeline.grade_timed`` per file. On a cluster each file's bytes are one task:
 the worker that takes it writes them to a private temporary folder, builds its own bubblewrap
-sandbox and grades the file in the lowest free sandbox slot of its machine; only the row comes
+sandbox and grades the file in the lowest free sandbox slot of its machine; only the result comes
 back. The releases and the solutions' reference records reach every worker once through a worker
 plugin (those that join or restart later too), so grading tasks have no dependency and the
 scheduler sends a worker only the files it is grading: a worker that dies takes no queued file
@@ -23,8 +23,11 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from . import pipeline, reports, submissions
-from .sandbox import Limits, Sandbox, SandboxUnavailable
+from . import pipeline, submissions
+from .results import FileResult, ReasonKind, ungradable
+from .sandbox import Cancelled, Limits, Sandbox, SandboxUnavailable
+from .sanitise import one_line
+from .store import Store
 
 PLUGIN = "rnnlab-releases"
 
@@ -45,37 +48,48 @@ class LocalWorkers:
             yield futures[future], future
 
     def close(self) -> None:
-        self.pool.shutdown()
+        """Wait for the files being graded; those not started are dropped (after a Ctrl-C the
+        sandboxes end at once, ``sandbox.STOP``)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def grade_all(todo: list[tuple[Path, str]], workers, grades: reports.GradesFile) -> None:
-    """Grade ``(path, name)`` pairs on ``workers`` (``LocalWorkers`` or ``DaskWorkers``). Rows reach
-    the CSV as files finish and are sorted by file name at the end, so the table is the same
-    whatever the workers. A worker that fails on one file costs that file's row only."""
-    failed = 0
+def grade_all(todo: list[tuple[Path, str]], workers, store: Store) -> int:
+    """Grade ``(path, name)`` pairs on ``workers`` (``LocalWorkers`` or ``DaskWorkers``); each result
+    reaches the store as its file finishes. A worker that fails on one file costs that file's
+    result only. Returns how many files were graded."""
+    failed = graded = 0
     with tqdm(total=len(todo), desc="grading", unit="file", disable=not sys.stderr.isatty()) as bar:
         for name, future in workers.results(todo):
             try:
-                row, seconds = future.result()
+                result, seconds = future.result()
+            except Cancelled:
+                continue
             except Exception as error:  # noqa: BLE001 - a worker that died, a lost connection
-                row, seconds = pipeline.empty_row(name, f"the grader failed on this file ({type(error).__name__}); "
-                                                        "grade it again"), 0.0
-            grades.add(row)
-            failed += bool(row.get("failed"))
+                result, seconds = pipeline.grader_failed(name, error), 0.0
+            store.add(result)
+            graded += 1
+            failed += not result.finished
             bar.update(1)
             bar.set_postfix(failed=failed, refresh=False)
-            bar.write(f"  {reports.safe_text(row['submission'], 80)}: {row['points']:g}/{row['max_points']:g} "
-                      f"in {seconds:.0f} s" + (f"  ({reports.safe_text(row['reason'], 300)})" if row["reason"] else ""))
-    grades.sort()
+            bar.write(progress_line(result, seconds))
+    return graded
+
+
+def progress_line(result: FileResult, seconds: float) -> str:
+    """One finished file as the progress output shows it."""
+    reasons = "; ".join(result.reason_texts())
+    return (f"  {one_line(result.path, 80)}: {result.points:g}/{result.max_points:g} in {seconds:.0f} s"
+            + (f"  ({one_line(reasons, 300)})" if reasons else ""))
 
 
 def _host(address: str) -> str:
     return address.split("://")[-1].rsplit(":", 1)[0]
 
 
-def grade_bytes(name: str, data: bytes, limits: Limits, unsafe: bool, first_slot: int,
-                threads: int | dict[str, int] | None) -> tuple[dict, float]:
-    """On a Dask worker: grade the submitted file ``data`` (named ``name`` in the tables).
+def grade_bytes(name: str, data: bytes, modified: float | None, limits: Limits, unsafe: bool, first_slot: int,
+                threads: int | dict[str, int] | None) -> tuple[FileResult, float]:
+    """On a Dask worker: grade the submitted file ``data`` (named ``name`` in the tables, last
+    modified at ``modified``).
     ``threads`` per sandbox, or the worker threads of each host, among which its cores are shared."""
     from distributed import get_worker
 
@@ -88,11 +102,13 @@ def grade_bytes(name: str, data: bytes, limits: Limits, unsafe: bool, first_slot
     try:
         sandbox.check()
     except SandboxUnavailable as error:
-        row = pipeline.empty_row(name, f"worker {socket.gethostname()} cannot sandbox ({error}); grade it again")
-        return row, 0.0
+        return ungradable(name, f"worker {socket.gethostname()} cannot sandbox ({error}); grade it again",
+                                   ReasonKind.GRADER), 0.0
     with tempfile.TemporaryDirectory(prefix="rnnlab-grade-") as folder:
         path = Path(folder) / "submission.ipynb"
         path.write_bytes(data)
+        if modified is not None:
+            os.utime(path, (modified, modified))
         return pipeline.grade_timed(path, name, plugin.releases, plugin.references, sandbox, threads)
 
 
@@ -130,17 +146,18 @@ class DaskWorkers:
                             f"{sum(per_host.values())} threads")
 
     def submit(self, path: Path, name: str):
-        """A future of ``(row, seconds)``: the file's bytes sent to a worker, or, for a file refused
-        before any byte is read (a link, an empty or oversized file), its row at once."""
+        """A future of ``(result, seconds)``: the file's bytes sent to a worker, or, for a file refused
+        before any byte is read (a link, an empty or oversized file), its result at once."""
         try:
             submissions.check_file(path)
             with submissions.open_regular(path) as handle:
                 data = handle.read(submissions.MAX_BYTES + 1)
+                modified = os.fstat(handle.fileno()).st_mtime
         except submissions.Unreadable as error:
-            return _Done((pipeline.empty_row(name, str(error)), 0.0))
+            return _Done((ungradable(name, str(error)), 0.0))
         except OSError as error:
-            return _Done((pipeline.empty_row(name, f"could not read the file ({type(error).__name__})"), 0.0))
-        return self.client.submit(grade_bytes, name, data, *self.options, pure=False)
+            return _Done((ungradable(name, f"could not read the file ({type(error).__name__})"), 0.0))
+        return self.client.submit(grade_bytes, name, data, modified, *self.options, pure=False)
 
     def results(self, todo: list[tuple[Path, str]]):
         """``(name, future)`` for each file as it finishes; at most ``in_flight`` files are sent
@@ -167,7 +184,7 @@ class DaskWorkers:
 
 
 class _Done:
-    """A row decided without a worker (a link, an empty or oversized file): a finished future."""
+    """A result decided without a worker (a link, an empty or oversized file): a finished future."""
 
     def __init__(self, value):
         self.value = value

@@ -20,6 +20,7 @@ from torch import nn
 from rnnlab.models import RecurrentClassifier, check_ids, recurrent_weights
 from rnnlab.probes import check_module
 
+
 @dataclass
 class Unrolled:
     """States of an unrolled recurrence.

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 ABOVE_CHANCE = 0.6  # accuracy on a balanced binary task clearly above chance (4 standard errors at 400 examples)
 SUCCEEDS = 0.9      # accuracy at which a model has learned the task
 
-_checked: list["Claim"] = []
+_checked: list[Claim] = []
 
 
 @dataclass(frozen=True)

@@ -165,7 +165,8 @@ def chrono_init(model: nn.Module, max_steps: int, seed: int = 0) -> int:
             continue
         hidden = module.hidden_size
         suffixes = [""] if isinstance(module, nn.LSTMCell) else \
-            [f"_l{layer}{tail}" for layer in range(module.num_layers) for tail in ("", "_reverse")[:1 + module.bidirectional]]
+            [f"_l{layer}{tail}" for layer in range(module.num_layers)
+             for tail in ("", "_reverse")[:1 + module.bidirectional]]
         for suffix in suffixes:
             bias_ih, bias_hh = getattr(module, f"bias_ih{suffix}", None), getattr(module, f"bias_hh{suffix}", None)
             if bias_ih is None or bias_hh is None:

@@ -122,7 +122,8 @@ def plot_accuracy_vs_length(results: Mapping[str, Mapping[int, float]], title: s
         styles = _styles(results)
         for i, (name, by_length) in enumerate(results.items()):
             lengths = sorted(by_length)
-            ax.plot(lengths, [by_length[n] for n in lengths], marker="o", label=name, color=styles[i][0], ls=styles[i][1])
+            ax.plot(lengths, [by_length[n] for n in lengths], marker="o", label=name, color=styles[i][0],
+                    ls=styles[i][1])
         ax.axhline(0.5, color="grey", ls="--", lw=1, label="chance")
         ax.set_xscale("log", base=2)
         all_lengths = sorted({n for by_length in results.values() for n in by_length})

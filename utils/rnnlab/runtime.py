@@ -79,7 +79,7 @@ class Session:
     """What a notebook's setup cell decided: profile, data source and device."""
 
     profile: Profile
-    data: "DataSource"  # noqa: F821  (rnnlab.sources.DataSource)
+    data: DataSource  # noqa: F821  (rnnlab.sources.DataSource)
     device: torch.device
     threads: ThreadPlan | None = None
 

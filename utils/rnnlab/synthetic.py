@@ -53,7 +53,7 @@ class Reviews:
     def __len__(self) -> int:
         return len(self.texts)
 
-    def subset(self, index) -> "Reviews":
+    def subset(self, index) -> Reviews:
         """The reviews at the integer positions ``index``."""
         return Reviews([self.texts[i] for i in index], [self.labels[i] for i in index])
 
@@ -153,7 +153,8 @@ def agreement_corpus(n_lines: int, gap: tuple[int, int] = AGREEMENT_GAP,
         raise ValueError(f"gap must be a range (lo, hi) with 0 <= lo <= hi, got {gap!r}")
     rng = np.random.default_rng(seed)
     return [
-        " ".join(agreement_sentence(rng, gap) for _ in range(int(rng.integers(sentences_per_line[0], sentences_per_line[1] + 1))))
+        " ".join(agreement_sentence(rng, gap)
+                 for _ in range(int(rng.integers(sentences_per_line[0], sentences_per_line[1] + 1))))
         for _ in range(n_lines)
     ]
 

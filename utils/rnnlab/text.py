@@ -53,7 +53,7 @@ class Vocabulary:
 
     @classmethod
     def build(cls, token_lists: Iterable[Sequence[str]], max_size: int,
-              min_freq: int = 1, specials: Sequence[str] = ()) -> "Vocabulary":
+              min_freq: int = 1, specials: Sequence[str] = ()) -> Vocabulary:
         """Count tokens over ``token_lists`` and keep the ``max_size`` most frequent.
 
         Raises ValueError when ``max_size`` cannot hold the specials or nothing was counted.

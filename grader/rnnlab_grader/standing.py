@@ -1,0 +1,97 @@
+"""Each student's standing on the course: one typed row per student (``StudentRow``), from the
+credits (``credits.credit``) and, once formgrader holds them, the hand grades
+(``gradebook.hand_scores``). The per-student table and the LMS files are written from these rows
+(``tables``, ``lms``).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .credits import Credits
+from .gradebook import HandScore
+from .identity import Student
+
+
+@dataclass(frozen=True)
+class StudentRow:
+    """One student (or one file credited to nobody: ``student`` None, ``label`` names the file).
+    ``auto``/``written``: per assignment, the counted file's autograded points and the hand-graded
+    points so far (None: nothing counts, or no written answers)."""
+
+    student: Student | None
+    label: str
+    auto: Mapping[str, float | None]
+    written: Mapping[str, float | None]
+    total: float
+    max_total: float
+    flagged: bool
+    notes: tuple[str, ...]
+    files: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        return self.student.id if self.student is not None else ""
+
+    def points(self, assignment: str) -> float | None:
+        """Autograded plus hand-graded points on one assignment; None when neither exists."""
+        auto, written = self.auto.get(assignment), self.written.get(assignment)
+        if auto is None and written is None:
+            return None
+        return (auto or 0.0) + (written or 0.0)
+
+
+def _similar_notes(credits: Credits) -> dict[str, list[str]]:
+    """Student id -> a note per file of theirs the similarity report lists (a flag, points unchanged)."""
+    similar: dict[str, list[str]] = {}
+    for result, claim in credits.authorships:
+        if result.similar and claim.submitter:
+            others = "; ".join(f"{s.path} ({s.score:.2f})" for s in result.similar)
+            similar.setdefault(claim.submitter, []).append(
+                f"{result.assignment}: {result.path} is similar to {others} (see the similarity report)")
+    return similar
+
+
+def _student_row(student: Student, credits: Credits, assignments: list[str], maximum: float,
+                 hand: Mapping[tuple[str, str], HandScore] | None, similar: list[str]) -> StudentRow:
+    auto: dict[str, float | None] = {}
+    written: dict[str, float | None] = {}
+    notes, files, flagged = [], [], bool(similar)
+    for a in assignments:
+        entry = credits.by_student.get((student.id, a))
+        auto[a] = written[a] = None
+        if entry is None:
+            continue
+        notes += entry.notes
+        flagged |= entry.flagged
+        if entry.result is None:
+            continue
+        auto[a] = entry.result.points
+        files.append(entry.result.path)
+        score = (hand or {}).get((entry.unit, a))
+        if hand is not None and score is not None:
+            auto[a] = score.auto
+            written[a] = score.written if score.of else None
+            if score.of and score.graded < score.of:
+                notes.append(f"{a}: written answers {score.graded} of {score.of} graded")
+    total = sum((auto[a] or 0.0) + (written[a] or 0.0) for a in assignments)
+    return StudentRow(student, student.name, auto, written, total, maximum, flagged,
+                      tuple(dict.fromkeys(notes + similar)), tuple(sorted(set(files))))
+
+
+def student_rows(credits: Credits, assignments: list[str], max_points: Mapping[str, float],
+                 hand: Mapping[tuple[str, str], HandScore] | None = None,
+                 written_max: Mapping[str, float] | None = None) -> list[StudentRow]:
+    """One row per student (``credits.credit``): per assignment the counted file's points. With
+    ``hand`` (keyed by gradebook entry and assignment), a notebook's autograded points are the
+    gradebook's (formgrader's overrides win) and ``written`` holds the hand-graded points so far, with
+    a note "k of n graded" until all are; ``max_total`` adds ``written_max``. Files nobody can be
+    credited with get a flagged row each, so no points go missing."""
+    maximum = sum(max_points.get(a, 0) + (written_max or {}).get(a, 0) for a in assignments)
+    similar = _similar_notes(credits)
+    rows = [_student_row(s, credits, assignments, maximum, hand, similar.get(s.id, [])) for s in credits.students()]
+    for result, claim in credits.unidentified:
+        rows.append(StudentRow(None, f"(unidentified) {result.path}", {result.assignment: result.points}, {},
+                               result.points, maximum, True,
+                               tuple(f"{result.assignment}: {n}" for n in claim.notes), (result.path,)))
+    return rows
