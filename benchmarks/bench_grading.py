@@ -27,6 +27,7 @@ from pathlib import Path
 import nbformat
 
 from rnnlab_grader import pipeline, repair, submissions
+from rnnlab_grader.releases import Release, identify, load_releases
 from rnnlab_grader.sandbox import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +37,7 @@ from release import perfect_submission, scratch_course, tool_env  # noqa: E402
 REPEATS = 3
 
 
-def nbgrader_autograde(course: Path, release: submissions.Release, notebook, work: Path) -> float:
+def nbgrader_autograde(course: Path, release: Release, notebook, work: Path) -> float:
     """Seconds for ``nbgrader autograde`` of one submission in a copy of the scratch course."""
     scratch = work / f"nbgrader-{release.assignment}"
     shutil.rmtree(scratch, ignore_errors=True)
@@ -56,7 +57,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rnnlab-bench-") as tmp:
         work = Path(tmp)
         course = scratch_course(ROOT, work / "course")
-        releases = submissions.load_releases(course)
+        releases = load_releases(course)
         boxes = {"runner": pipeline.new_sandbox(Limits(), unsafe=True), "sandboxed": pipeline.new_sandbox(Limits())}
         boxes["sandboxed"].check()
         started = time.perf_counter()
@@ -82,7 +83,7 @@ def main() -> None:
                     assert row["points"] == row["max_points"], row
                 started = time.perf_counter()
                 restored = repair.restore(submissions.read_submission(path), release.notebook).notebook
-                submissions.plan(restored, submissions.identify(restored, releases))
+                submissions.plan(restored, identify(restored, releases))
                 times["prepare"].append(time.perf_counter() - started)
                 started = time.perf_counter()
                 pipeline.run_with_restarts([], submissions.trusted_imports(release), boxes["sandboxed"])

@@ -58,11 +58,12 @@ def main() -> None:
     import dask
     from distributed import LocalCluster
 
-    from rnnlab_grader import pipeline, submissions
+    from rnnlab_grader import pipeline
+    from rnnlab_grader.releases import load_releases
     from rnnlab_grader.sandbox import Limits
 
     cores = os.cpu_count() or 1
-    releases = submissions.load_releases(ROOT)
+    releases = load_releases(ROOT)
     started = time.perf_counter()
     pipeline.reference_runs(releases, pipeline.new_sandbox(Limits(), slot=700), cores, 1)
     reference_s = time.perf_counter() - started

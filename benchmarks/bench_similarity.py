@@ -30,12 +30,13 @@ from copydetect import CodeFingerprint, compare_files  # noqa: E402
 from disguise import disguise  # noqa: E402
 from fair_variants import VARIANTS  # noqa: E402
 from rnnlab_grader import credits, identity, similarity, submissions  # noqa: E402
-from rnnlab_grader.cells import grade_id, is_answer  # noqa: E402
+from rnnlab_grader.cells import HIDDEN_MARKERS, grade_id, is_answer  # noqa: E402
+from rnnlab_grader.releases import load_releases  # noqa: E402
 from test_fair_scores import submission  # noqa: E402
 
 
 def styles_of(release):
-    solution = {grade_id(c): submissions.HIDDEN_MARKERS.sub("", c.source) for c in release.solution.cells
+    solution = {grade_id(c): HIDDEN_MARKERS.sub("", c.source) for c in release.solution.cells
                 if is_answer(c) and c.cell_type == "code"}
     return [solution, *({g: v[k] for g, v in VARIANTS[release.assignment].items()} for k in range(2))]
 
@@ -96,7 +97,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=200)
     args = parser.parse_args()
-    releases = submissions.load_releases(ROOT)
+    releases = load_releases(ROOT)
     margins(releases)
     cost(releases, args.pairs)
 

@@ -20,7 +20,7 @@ import nbformat
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from colab import BADGE_TAG, SETUP_TAG, load_repository, render
 
-from rnnlab_grader.submissions import points
+from rnnlab_grader.releases import points
 
 
 def assignments(root: Path) -> list[str]:
@@ -84,7 +84,7 @@ def perfect_submission(solution: Path, release: Path):
     """What a perfect student submits: the release version with every answer cell replaced by
     the solution's (used by the round-trip tests and the grading benchmark)."""
     from rnnlab_grader.pipeline import solution_submission
-    from rnnlab_grader.submissions import Release
+    from rnnlab_grader.releases import Release
 
     student = nbformat.read(release, as_version=4)
     return solution_submission(Release(release.parent.name, release.stem, student,

@@ -1,6 +1,7 @@
 """Feedback names what differed, and only what a student may read (``feedback``, ``tables``)."""
 from rnnlab_grader import feedback, pipeline, submissions, tables, verdicts
 from rnnlab_grader.results import TestStatus
+from tiny_course import hidden
 
 TEST_CELL = '''for name in ("W_hh", "b_y"):
     record(f"grads[{name}]", grads[name], rtol=1e-8)
@@ -38,3 +39,16 @@ def test_the_verdict_names_the_solutions_entry():
                                                     verdicts.Entry("value", "grads[b_y]", 2, 0.0, {})))
     verdict = verdicts.judge(claimed, expected, verdicts.Context({}, ("Ada", "self")))
     assert (verdict.status, verdict.error, verdict.entry) == ("fail", "ValueMismatch", "grads[b_y]")
+
+
+def test_feedback_reads_messages_from_the_release_text_only():
+    """visible_message: a visible assert gives its message, a visible call its source (with the stub hint
+    for the course's expect_implemented), a hidden line or a line out of range gives nothing."""
+    from rnnlab_grader.feedback import visible_message
+
+    source = ('out = expect_implemented(square, 3)\nassert out == 9, "square(3) should be 9"\n'
+              + hidden("assert square(-1) == 1, 'secret'\n") + "\nassert out > 0\n")
+    assert visible_message(source, 2) == "square(3) should be 9"
+    assert visible_message(source, 1).startswith("out = expect_implemented(square, 3) (if square() is not written yet")
+    assert visible_message(source, 3) is None and visible_message(source, 99) is None
+    assert visible_message(source, 4) == "assert out > 0"

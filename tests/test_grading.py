@@ -21,31 +21,27 @@ import nbformat
 import pytest
 
 from notebook_tools import ROOT
-from rnnlab_grader import pipeline, repair, submissions, tables, tampering, workers
-from rnnlab_grader.results import FileResult, Reason, ReasonKind
+from rnnlab_grader import submissions, tables, workers
+from rnnlab_grader.releases import load_releases
 from rnnlab_grader.sandbox import UID_BASE, Sandbox
 from rnnlab_grader.store import Store
 from tiny_course import (
-    ADD,
     ASSIGNMENT,
     CELL_S,
     MAX,
     NAME,
     SHORT_WALL_S,
     SLOT,
-    SQUARE,
     TEST_ADD_HIDDEN,
     TEST_SQUARE_HIDDEN,
     blank,
     digest,
     duplicated,
-    hidden,
     make_course,
     perfect,
     processes_of,
     run_grader,
     stripped,
-    tiny_notebook,
     uid_processes,
     with_answer,
     with_cell,
@@ -462,62 +458,21 @@ def test_without_bubblewrap_the_grader_refuses(course, tmp_path):
 
 
 # --- units: the pieces that see untrusted bytes ---------------------------------------------------
-def test_tampering_scan_flags_reaches_not_ordinary_torch():
-    assert tampering.reaches("model.eval()\nmodel = torch.compile(model)\nfor m in model.modules(): pass") == set()
-    assert tampering.reaches("import gc\nx = sys._getframe(1).f_back") == {"gc", "_getframe", "f_back"}
-    assert tampering.reaches("getattr(frame, 'f_' + 'back')") == {"getattr(computed name)"}
-    assert tampering.reaches("getattr(frame, 'f_back')") == {"f_back"}
-    assert tampering.reaches("eval('1')") == {"eval"}
 
 
 def test_trusted_imports_leave_answers_alone(course):
-    release = submissions.load_releases(course)[0]
+    release = load_releases(course)[0]
     assert submissions.trusted_imports(release) == [("check_pair", "rnnlab.checks", "check_pair"),
                                                     ("grading_seed", "rnnlab.checks", "grading_seed"),
                                                     ("math", "math", None), ("record", "rnnlab.checks", "record")]
 
 
-def test_aligning_a_hostile_notebook_is_bounded(monkeypatch):
-    """1,000 long cells that resemble nothing make at most ``FUZZY_COMPARISONS`` full (quadratic)
-    comparisons; cheap bounds and exact matches decide the rest (76-766 s before, about 1 s now)."""
-    import difflib
-    import random
-    import string
-
-    release = nbformat.read(ROOT / "notebooks" / "03_rnn_vs_lstm_sweep" / "rnn_vs_lstm_sweep.ipynb", 4)
-    rng = random.Random(0)
-    hostile = nbformat.v4.new_notebook()
-    hostile.cells = [nbformat.v4.new_code_cell("".join(rng.choices(string.ascii_letters + " \n", k=2000)))
-                     for _ in range(submissions.MAX_CELLS)]
-    calls, ratio = [], difflib.SequenceMatcher.ratio
-    monkeypatch.setattr(difflib.SequenceMatcher, "ratio", lambda self: calls.append(1) or ratio(self))
-    repair.restore(hostile, release)
-    assert 0 < len(calls) <= repair.FUZZY_COMPARISONS
 
 
-def test_restore_is_idempotent_on_an_intact_submission():
-    restoration = repair.restore(perfect(), blank())
-    assert restoration.summary() == ""
-    assert [c.source for c in restoration.notebook.cells] == [c.source for c in perfect().cells]
 
 
-def test_restore_survives_reordered_and_added_cells():
-    messy = stripped(perfect())
-    messy.cells.insert(6, nbformat.v4.new_code_cell("print('my own scratch work')"))
-    messy.cells.insert(2, nbformat.v4.new_markdown_cell("notes to self"))
-    restored = repair.restore(messy, blank())
-    ids = [repair.nbgrader_meta(c).get("grade_id") for c in restored.notebook.cells if repair.nbgrader_meta(c)]
-    assert ids == [repair.nbgrader_meta(c)["grade_id"] for c in blank().cells if repair.nbgrader_meta(c)]
-    answers = {repair.nbgrader_meta(c).get("grade_id"): c.source for c in restored.notebook.cells}
-    assert (answers["square"], answers["add"]) == (SQUARE, ADD) and restored.reinserted == []
 
 
-def test_a_terse_pair_cell_without_metadata_still_counts():
-    terse = stripped(with_names(perfect(), "Ada", "self"))
-    restored = repair.restore(terse, blank()).notebook
-    pair = [c for c in restored.cells if repair.nbgrader_meta(c).get("grade_id") == "pair_names"]
-    assert len(pair) == 1 and pair[0].source.startswith("your_name = 'Ada'")
-    assert submissions.pair_names(restored) == ("Ada", "self")
 
 
 def test_the_sandbox_as_a_normal_user(tmp_path_factory):
@@ -573,72 +528,12 @@ os.write(int(sys.argv[-2]), f"{{os.getuid()}} seen={{seen}} wrote={{wrote}} onli
 
 
 
-def test_tampering_scan_sees_special_methods():
-    assert tampering.reaches("class A:\n    def __eq__(self, other):\n        return True") == {"__eq__"}
-    assert tampering.reaches("class Net(nn.Module):\n    def __init__(self):\n        super().__init__()") == set()
 
 
-def test_a_report_is_read_as_plain_data_only():
-    """verdicts.parse: JSON lines into exact builtins and float64 arrays; lines outside the schema
-    (not JSON, a class of the submission's, a shape that does not fit) are dropped and flagged;
-    a cell reported twice fails."""
-    from rnnlab_grader import verdicts
-
-    def cell(index, records=(), status="pass"):
-        return json.dumps({"t": "cell", "index": index, "status": status, "error": "-", "line": 0,
-                           "records": list(records)}).encode() + b"\n"
-
-    array = {"kind": "value", "name": "g", "line": 3, "options": {"rtol": 1e-6},
-             "value": {"array": [1.0, 2.0, float("nan")], "shape": [3], "dtype": "torch.float32"}}
-    report = verdicts.parse(cell(1, [array]) + b"R 1 3 pass - 000\n" + cell(2, [{**array, "value": {"__class__": "x"}}])
-                            + cell(3, [{**array, "value": {"array": [1.0], "shape": [2], "dtype": "x"}}])
-                            + cell(4) + cell(4) + b'{"t": "flag", "name": "gc.get_objects"}\n{"t": "end"}\n')
-    entry = report.outcome(1).entries[0]
-    assert type(entry.value) is verdicts.Array and entry.value.values.dtype == "float64" and entry.line == 3
-    assert report.outcome(2) is None and report.outcome(3) is None and report.malformed_lines == 3
-    assert report.outcome(4).error == "DuplicateVerdict" and report.finished
-    assert report.flags == {"gc.get_objects", "malformed-report-lines", "duplicate-verdicts"}
 
 
-def test_the_solution_decides_the_tolerance_and_nan_must_match():
-    from rnnlab_grader import verdicts
-
-    def array(values, dtype="float64"):
-        return verdicts.Array(__import__("numpy").array(values, dtype=float), dtype)
-
-    tight = {"rtol": 1e-8, "rtol32": 1e-4}
-    assert verdicts.same(array([1.0, 2.0]), array([1.0, 2.0 + 1e-9]), tight)
-    assert not verdicts.same(array([1.0, 2.0 + 1e-5]), array([1.0, 2.0]), tight)
-    assert verdicts.same(array([1.0, 2.0 + 1e-5], "torch.float32"), array([1.0, 2.0]), tight)  # float32 work
-    assert not verdicts.same(array([1.0, float("nan")]), array([1.0, 2.0]), tight)
-    assert verdicts.same(array([1.0, float("nan")]), array([1.0, float("nan")]), tight)
-    tiny_rows = {"rtol": 1e-6, "axis": 0}
-    assert not verdicts.same(array([[2e-15, 0.0], [1.0, 1.0]]), array([[1e-15, 0.0], [1.0, 1.0]]), tiny_rows)
-    assert verdicts.same(4.0, 4, {}) and not verdicts.same(4.0, 4, {"same_type": True})
-    assert not verdicts.same(True, 1, {})
-    assert verdicts.same({"a": [1, "x"]}, {"a": [1, "x"]}, {})
-    assert not verdicts.same({"a": [1, "y"]}, {"a": [1, "x"]}, {})
-    expected = verdicts.CellRecord("pass", "-", 0, (verdicts.Entry("value", "x", 2, 1.0, {"rtol": 1e-9}),))
-    loose = verdicts.CellRecord("pass", "-", 0, (verdicts.Entry("value", "x", 2, 1.1, {"rtol": 1.0}),))
-    context = verdicts.Context({}, ("Ada", "self"))
-    assert verdicts.judge(loose, expected, context).error == "ValueMismatch"  # the student's tolerance is ignored
-    assert verdicts.judge(verdicts.CellRecord("pass", "-", 0, ()), expected, context).error == "ValueMissing"
 
 
-def test_source_checks_read_code_not_text():
-    """The NumPy-only and not-the-course-model checks, on the submitted source: docstrings and
-    comments do not count; helpers, aliases and imports the student's cells define do."""
-    from rnnlab_grader.source_checks import definitions, forbidden_names
-
-    cells = ['def clip(g, m):\n    """Like torch.nn.utils.clip_grad_norm_."""\n    return helper(g)  # not torch',
-             "import torch as T\ndef helper(g):\n    return T.tensor(g)",
-             "def clean(x):\n    return x", "Base = models.RecurrentClassifier\nclass Mine(Base):\n    pass"]
-    index = definitions(cells)
-    assert forbidden_names(index, "clip", ["torch"]) == ["torch"]
-    assert forbidden_names(index, "clean", ["torch"]) == []
-    assert forbidden_names(index, "Mine", ["RecurrentClassifier"]) == ["RecurrentClassifier"]
-    assert forbidden_names(index, "missing", ["torch"]) is None
-    assert forbidden_names(definitions(['def f(x):\n    "uses torch"\n    return x']), "f", ["torch"]) == []
 
 
 PARALLEL_SAMPLE = ("perfect", "blank", "hook-ast-try", "monkeypatch", "crash", "stripped", "deleted", "garbage",
@@ -665,24 +560,6 @@ def test_two_jobs_give_the_same_rows_as_one(graded, tmp_path):
     assert all(r["max_total"] == "5" for r in students.values()) and students, students
 
 
-def test_a_grader_error_on_one_file_costs_only_its_row(tmp_path, monkeypatch):
-    """grade_all: an exception of the grader itself on one file is that file's row, with a reason."""
-    def fake_grade_one(path, name, releases, references, sandbox, threads=None):
-        if name == "bad.ipynb":
-            raise RuntimeError("boom")
-        return FileResult(name, "", ASSIGNMENT, "A", "self", points=5.0, max_points=5.0, finished=True)
-
-    monkeypatch.setattr(pipeline, "grade_one", fake_grade_one)
-    store = Store(tmp_path / "results")
-    todo = [(tmp_path / n, n) for n in ("b.ipynb", "bad.ipynb", "a.ipynb")]
-    local = workers.LocalWorkers([], {}, Sandbox([], slot=SLOT), jobs=2, threads=1)
-    assert workers.grade_all(todo, local, store) == 3
-    local.close()
-    tables.write_by_file(tmp_path / "grades.csv", store.all(), [ASSIGNMENT])
-    rows = list(csv.DictReader((tmp_path / "grades.csv").open(newline="")))
-    assert [r["submission"] for r in rows] == ["a.ipynb", "b.ipynb", "bad.ipynb"]
-    assert [r["total"] for r in rows] == ["5", "5", "0"]
-    assert "the grader failed on this file (RuntimeError)" in rows[2]["reason"]
 
 
 def test_answer_cells_cannot_import_the_references(graded):
@@ -691,39 +568,8 @@ def test_answer_cells_cannot_import_the_references(graded):
     assert points(record) == 5 and "ModuleNotFoundError" in record["reason"], record["reason"]
 
 
-def _file_row(submission, name, partner, total, reason="", assignment="nb1"):
-    return FileResult(submission, your_name=name, your_partner_name=partner, assignment=assignment,
-                      points=float(total), reasons=(Reason(ReasonKind.CELL, reason),) if reason else ())
 
 
-def test_student_table_credits_confirmed_pairs_and_flags_one_sided_claims():
-    """Without a roster: a pair counts when both name each other; a claim the other side does not
-    confirm is flagged on the claimant and gives the named student nothing; a file without names
-    gets a flagged row of its own."""
-    from rnnlab_grader import credits, identity, standing
-
-    records = [
-        _file_row("ada.ipynb", "Ada", "Grace", "4", "test_x failed"),
-        _file_row("grace.ipynb", "grace ", "Ada", "3"),           # the partner's copy: the same pair
-        _file_row("alan.ipynb", "Alan", "self", "3"),             # alone
-        _file_row("alan2.ipynb", "Alan", "Ada", "5"),             # Alan claims Ada, who does not name him
-        _file_row("anon.ipynb", "", "", "2"),                     # no names: a flagged row, not lost
-        _file_row("zed.ipynb", "Zed", "Mia", "5", assignment="nb2"),  # Mia handed in nothing
-        _file_row("other.ipynb", "Zed", "self", "9", assignment=""),  # not a course notebook
-    ]
-    people = identity.People(None)
-    table = credits.credit(records, ["nb1", "nb2"], people)
-    rows = {r["student"]: r for r in (tables.student_row(row, ["nb1", "nb2"]) for row in
-                                      standing.student_rows(table, ["nb1", "nb2"], {"nb1": 5, "nb2": 7}))}
-    assert set(rows) == {"Ada", "Grace", "Alan", "Zed", "(unidentified) anon.ipynb"}  # as first written
-    assert rows["Ada"]["nb1"] == rows["Grace"]["nb1"] == "4"  # the pair's best file counts for both
-    assert rows["Grace"]["flagged"] == "" and rows["Grace"]["max_total"] == "12"
-    assert rows["Ada"]["id"] == "typed.ada" and "test_x failed" in rows["Ada"]["reason"]
-    assert rows["Alan"]["nb1"] == "5" and rows["Alan"]["flagged"] == "FLAGGED"   # his own best, never 3 + 5
-    assert "alan2.ipynb names Ada as partner, who does not name you back" in rows["Alan"]["reason"]
-    assert "Alan" not in rows["Ada"]["reason"] and rows["Ada"]["nb1"] == "4"     # nothing changes for Ada
-    assert "Mia" not in rows and "who handed in no file" in rows["Zed"]["reason"]
-    assert rows["(unidentified) anon.ipynb"]["flagged"] == "FLAGGED" and rows["(unidentified) anon.ipynb"]["nb2"] == ""
 
 
 def test_a_hidden_folder_inside_a_readable_one_is_seen_empty(tmp_path):
@@ -795,31 +641,5 @@ def test_a_worker_that_dies_mid_file_costs_only_that_row(local_cluster, tmp_path
     assert "the grader failed on this file (KilledWorker)" in rows[2]["reason"]
 
 
-def test_feedback_reads_messages_from_the_release_text_only():
-    """visible_message: a visible assert gives its message, a visible call its source (with the stub hint
-    for the course's expect_implemented), a hidden line or a line out of range gives nothing."""
-    from rnnlab_grader.feedback import visible_message
-
-    source = ('out = expect_implemented(square, 3)\nassert out == 9, "square(3) should be 9"\n'
-              + hidden("assert square(-1) == 1, 'secret'\n") + "\nassert out > 0\n")
-    assert visible_message(source, 2) == "square(3) should be 9"
-    assert visible_message(source, 1).startswith("out = expect_implemented(square, 3) (if square() is not written yet")
-    assert visible_message(source, 3) is None and visible_message(source, 99) is None
-    assert visible_message(source, 4) == "assert out > 0"
 
 
-def test_a_file_past_the_preparation_limits_gets_a_flagged_row(tmp_path):
-    """Preparing runs in a child process with its own memory limit: 10 million empty cells (30 MB,
-    about 1 GB as Python objects) cost that child (limited to 512 MiB here), and the file gets a flagged
-    row with a reason."""
-    from rnnlab_grader import prepare
-
-    path = tmp_path / "braces.ipynb"
-    path.write_text('{"cells": [' + "{}," * 10_000_000 + "{}]}")
-    prepared = prepare.prepare_bounded(path, [], memory_bytes=2**29)
-    assert prepared.flags == [prepare.LIMIT_FLAG] and "within the grader's limits" in prepared.reason
-    assert prepared.sha256 == submissions.sha256(path)
-    nbformat.write(perfect(), tmp_path / "fine.ipynb")
-    fine = prepare.prepare_bounded(tmp_path / "fine.ipynb", [submissions.Release("00_tiny", "tiny", blank(),
-                                                                               tiny_notebook(True), 5.0)])
-    assert fine.reason == "" and fine.your_name == "Ada Lovelace" and [c.kind for c in fine.cells].count("test") == 3

@@ -83,7 +83,7 @@ def test_outputs_of_the_sandboxed_run_are_bounded_text_and_checked_pngs():
     assert report.finished and report.malformed_lines == len(lines) - 1 and not report.cells
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell("print('<b>hi</b>')"), nbformat.v4.new_markdown_cell("x")]
-    gradebook.add_outputs(notebook, {"0": outputs[0], "1": {"text": "not a code cell"}, "x": {}})
+    gradebook.add_outputs(notebook, {0: outputs[0], 1: {"text": "not a code cell"}, "x": {}, 7: {"text": "no cell"}})
     outputs = notebook.cells[0].outputs
     assert [o.output_type for o in outputs] == ["stream", "display_data"] and outputs[0].text == "<b>hi</b>"
     assert list(outputs[1].data) == ["image/png"] and outputs[1].data["image/png"] == png  # the fake PNG is dropped

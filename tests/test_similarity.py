@@ -11,6 +11,8 @@ from disguise import disguise
 from fair_variants import VARIANTS
 from notebook_tools import ROOT
 from rnnlab_grader import credits, identity, prepare, similarity, standing, submissions, tables
+from rnnlab_grader.cells import HIDDEN_MARKERS
+from rnnlab_grader.releases import load_releases
 from rnnlab_grader.results import FileResult, GradedCopy
 from test_fair_scores import submission
 
@@ -19,7 +21,7 @@ ASSIGNMENT = "01_bptt_by_hand"
 
 @pytest.fixture(scope="module")
 def releases():
-    return submissions.load_releases(ROOT)
+    return load_releases(ROOT)
 
 
 def _disguised(assignment, releases, style=None, seed=0):
@@ -103,7 +105,7 @@ def test_scores_separate_disguised_copies_from_independent_answers(assignment, r
     release = next(r for r in releases if r.assignment == assignment)
     compared = similarity.compared_cells(release)
     keep = submissions.answer_names(release) | {"softmax_cross_entropy"}
-    solution = {grade_id(c): submissions.HIDDEN_MARKERS.sub("", c.source) for c in release.solution.cells
+    solution = {grade_id(c): HIDDEN_MARKERS.sub("", c.source) for c in release.solution.cells
                 if is_answer(c) and c.cell_type == "code"}
     styles = [solution, *({g: v[k] for g, v in VARIANTS[assignment].items()} for k in range(2))]
 

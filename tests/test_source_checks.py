@@ -1,6 +1,6 @@
 """Source checks follow only what a definition reads from outside itself, on cells read the way
-the kernel runs them (``source_checks``, ``repair.parse_cell``)."""
-from rnnlab_grader.repair import parse_cell
+the kernel runs them (``source_checks``, ``cells.parse_cell``)."""
+from rnnlab_grader.cells import parse_cell
 from rnnlab_grader.source_checks import definitions, forbidden_names
 
 CLIP_WITH_LOOP_VARIABLE = '''import numpy as np
@@ -52,3 +52,19 @@ def test_timing_magics_are_not_flagged_but_what_they_run_is():
     assert reaches("%%time\ny = f(2)") == set() and reaches("%matplotlib inline") == set()
     assert reaches("%timeit -n1 exec('x = 1')") == {"exec"} and reaches("%%time\nimport gc") == {"gc"}
     assert reaches("%load_ext something") == {"get_ipython"} and reaches("!ls /") == {"get_ipython"}
+
+
+def test_source_checks_read_code_not_text():
+    """The NumPy-only and not-the-course-model checks, on the submitted source: docstrings and
+    comments do not count; helpers, aliases and imports the student's cells define do."""
+    from rnnlab_grader.source_checks import definitions, forbidden_names
+
+    cells = ['def clip(g, m):\n    """Like torch.nn.utils.clip_grad_norm_."""\n    return helper(g)  # not torch',
+             "import torch as T\ndef helper(g):\n    return T.tensor(g)",
+             "def clean(x):\n    return x", "Base = models.RecurrentClassifier\nclass Mine(Base):\n    pass"]
+    index = definitions(cells)
+    assert forbidden_names(index, "clip", ["torch"]) == ["torch"]
+    assert forbidden_names(index, "clean", ["torch"]) == []
+    assert forbidden_names(index, "Mine", ["RecurrentClassifier"]) == ["RecurrentClassifier"]
+    assert forbidden_names(index, "missing", ["torch"]) is None
+    assert forbidden_names(definitions(['def f(x):\n    "uses torch"\n    return x']), "f", ["torch"]) == []

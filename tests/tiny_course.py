@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from rnnlab_grader import repair
+from rnnlab_grader import cells
 from rnnlab_grader.sandbox import UID_BASE
 
 CELL_S, WALL_S, SHORT_WALL_S = 10, 240, 30
@@ -85,7 +85,7 @@ def tiny_notebook(instructor: bool) -> nbformat.NotebookNode:
 
 def perfect() -> nbformat.NotebookNode:
     notebook = tiny_notebook(instructor=False)
-    for cell, code in zip([c for c in notebook.cells if repair.nbgrader_meta(c).get("solution")], [PAIR, SQUARE, ADD]):
+    for cell, code in zip([c for c in notebook.cells if cells.nbgrader_meta(c).get("solution")], [PAIR, SQUARE, ADD]):
         cell.source = code
     return notebook
 
@@ -98,7 +98,7 @@ def with_cell(notebook, source, after="test_pair_names"):
     """``notebook`` with a code cell added after the cell ``after`` (a grade_id, or None for the top)."""
     notebook = copy.deepcopy(notebook)
     position = 0 if after is None else 1 + next(i for i, c in enumerate(notebook.cells)
-                                                 if repair.nbgrader_meta(c).get("grade_id") == after)
+                                                 if cells.nbgrader_meta(c).get("grade_id") == after)
     notebook.cells.insert(position, nbformat.v4.new_code_cell(source))
     return notebook
 
@@ -117,14 +117,14 @@ def stripped(notebook):
 
 def without(notebook, *grade_ids):
     notebook = copy.deepcopy(notebook)
-    notebook.cells = [c for c in notebook.cells if repair.nbgrader_meta(c).get("grade_id") not in grade_ids]
+    notebook.cells = [c for c in notebook.cells if cells.nbgrader_meta(c).get("grade_id") not in grade_ids]
     return notebook
 
 
 def with_answer(notebook, grade_id, source):
     """``notebook`` with the answer cell ``grade_id`` holding ``source``."""
     notebook = copy.deepcopy(notebook)
-    next(c for c in notebook.cells if repair.nbgrader_meta(c).get("grade_id") == grade_id).source = source
+    next(c for c in notebook.cells if cells.nbgrader_meta(c).get("grade_id") == grade_id).source = source
     return notebook
 
 
@@ -132,7 +132,7 @@ def with_names(notebook, name, partner):
     """The pair cell set to these names (None: the tuple form ``your_name, your_partner_name = ...``)."""
     notebook = copy.deepcopy(notebook)
     for cell in notebook.cells:
-        if repair.nbgrader_meta(cell).get("grade_id") == "pair_names":
+        if cells.nbgrader_meta(cell).get("grade_id") == "pair_names":
             cell.source = (f"your_name = {name!r}\nyour_partner_name = {partner!r}" if name is not None
                            else 'your_name, your_partner_name = "Ada Lovelace", "self"')
     return notebook
@@ -141,7 +141,7 @@ def with_names(notebook, name, partner):
 def duplicated(notebook, grade_id):
     """A cell copied in Jupyter (metadata and all), as students do by accident."""
     notebook = copy.deepcopy(notebook)
-    position = next(i for i, c in enumerate(notebook.cells) if repair.nbgrader_meta(c).get("grade_id") == grade_id)
+    position = next(i for i, c in enumerate(notebook.cells) if cells.nbgrader_meta(c).get("grade_id") == grade_id)
     copied = copy.deepcopy(notebook.cells[position])
     copied.id = f"{copied.id}-copy"  # Jupyter gives the copy a new id and keeps the metadata
     notebook.cells.insert(position + 1, copied)

@@ -19,17 +19,16 @@ an injective spelling of the typed name), so two students never share a folder.
 from __future__ import annotations
 
 import ast
-import re
 from pathlib import Path
 
 import jinja2
 
 from . import templates
-from .cells import is_test, nbgrader_meta
+from .cells import HIDDEN_MARKERS, MARKER_LINE, is_test, nbgrader_meta
 from .credits import Credits
 from .gradebook import HandScore
+from .releases import Release
 from .results import FileResult, TestStatus
-from .submissions import HIDDEN_MARKERS, Release
 
 # Verdicts the grader reached by comparing with the solution's run (``verdicts.judge``), in words.
 MEANING = {
@@ -40,7 +39,6 @@ MEANING = {
     "DefinitionNotFound": "no definition of the function this check reads was found in your cells",
     "PairNames": "write both names in quotes in the pair cell",
 }
-MARKER_LINE = re.compile(r"^[ \t]*### (BEGIN|END) HIDDEN TESTS[ \t]*$")
 
 
 def test_lines(solution_source: str) -> list[tuple[str, bool]]:

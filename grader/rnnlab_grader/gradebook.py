@@ -37,11 +37,12 @@ from typing import TYPE_CHECKING
 import nbformat
 import PIL.Image
 
-from . import submissions
+from rnnlab_runner.protocol import OUTPUT_CHARS, OUTPUT_FIGURES
+
 from .cells import is_course, nbgrader_meta
 from .identity import GRADER_ENTRY
+from .releases import Release
 from .results import FileResult, GradedCopy, TestStatus
-from .runner import OUTPUT_CHARS, OUTPUT_FIGURES
 from .sanitise import plain_name, sanitise_notebook
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ class Imported:
     skipped: list[str] = field(default_factory=list)
 
 
-def _graded_notebook(copy: GradedCopy, release: submissions.Release):
+def _graded_notebook(copy: GradedCopy, release: Release):
     """The submission as it was graded (``prepare`` restored its nbgrader metadata), with every test
     and course cell as the instructor wrote it (hidden tests included: this copy is the instructor's)
     and what its code cells printed and drew in the sandboxed run."""
@@ -150,7 +151,7 @@ def add_outputs(notebook, outputs: dict) -> None:
         notebook.cells[index].outputs = cell_outputs
 
 
-def import_results(db_url: str, course_root: Path, credits: Credits, releases: list[submissions.Release],
+def import_results(db_url: str, course_root: Path, credits: Credits, releases: list[Release],
                    copies: Callable[[FileResult], GradedCopy | None]) -> Imported:
     """Put each entry's counted file of each notebook into the gradebook at ``db_url`` (autograded
     scores only) and its sanitised graded copy (``copies``: ``store.Store.copy_of``) under
@@ -191,7 +192,7 @@ def import_results(db_url: str, course_root: Path, credits: Credits, releases: l
     return imported
 
 
-def _import_one(gradebook, release: submissions.Release, entry: str, result: FileResult) -> list[str]:
+def _import_one(gradebook, release: Release, entry: str, result: FileResult) -> list[str]:
     """Record one counted file's autograded scores under ``entry``; the tests the gradebook lacks."""
     from nbgrader.api import MissingEntry
 
@@ -209,7 +210,7 @@ def _import_one(gradebook, release: submissions.Release, entry: str, result: Fil
     return missing
 
 
-def _write_copies(course_root: Path, entry: str, release: submissions.Release, notebook,
+def _write_copies(course_root: Path, entry: str, release: Release, notebook,
                   stamp: datetime.datetime) -> None:
     """The graded copy where formgrader reads it: ``submitted/`` and ``autograded/``, with nbgrader's timestamp."""
     text = stamp.strftime("%Y-%m-%d %H:%M:%S.%f UTC")

@@ -4,7 +4,7 @@
    limits): read the file, find its release, give back lost nbgrader metadata (``repair``), read
    the pair names and the code the student's cells define (``source_checks``), scan them for
    reaches into the interpreter (``tampering``: a hint), and plan the run (``submissions``).
-2. **Run** (``sandbox`` + ``runner``): the plan in a fresh bubblewrap sandbox; its report is the
+2. **Run** (``sandbox`` + the ``rnnlab_runner`` package): the plan in a fresh bubblewrap sandbox; its report is the
    submission's *claim* of what each cell did and what each test recorded.
 3. **Judge** (``verdicts``, in this process, where no submission code ever ran): each test's claim
    against the solution's run of the same test cell (``Reference``: the release's solution run once
@@ -25,12 +25,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import cells, prepare, repair, runner, slots, submissions, verdicts
+import rnnlab_runner
+from rnnlab_runner import protocol
+
+from . import cells, prepare, repair, slots, submissions, verdicts
+from .releases import Release
 from .results import FileResult, GradedCopy, Reason, ReasonKind, TestResult, TestStatus, ungradable
 from .sandbox import REFERENCE_UID_BASE, Cancelled, Limits, Sandbox
 
-RUNNER = Path(runner.__file__).resolve()
-REFERENCE = Path(importlib.util.find_spec(runner.REFERENCE_PACKAGE).origin).resolve().parent
+RUNNER = Path(rnnlab_runner.__file__).resolve().parent  # the runner's package: the sandbox binds it
+REFERENCE = Path(importlib.util.find_spec(protocol.REFERENCE_PACKAGE).origin).resolve().parent
 MAX_RUNS = 3  # a run that dies in a cell is repeated without it, at most this many runs in all
 DEBUG = "RNNLAB_GRADE_DEBUG"  # set: the runner's stderr (tracebacks of course cells) is printed here
 
@@ -94,7 +98,8 @@ def run_with_restarts(cells: list[submissions.PlannedCell], imports, sandbox: Sa
                    "cell_timeout": sandbox.limits.cell_s, "trusted_imports": imports, "seed": seed,
                    "preimport": sorted({module for _, module, _ in imports}), "debug": bool(os.environ.get(DEBUG)),
                    "outputs": outputs}
-        outcome = box.run([sys.executable, "-I", str(RUNNER)], runner_env(threads), stdin=json.dumps(payload).encode())
+        outcome = box.run([sys.executable, "-I", str(RUNNER / "__main__.py")], runner_env(threads),
+                          stdin=json.dumps(payload).encode())
         report = verdicts.parse(outcome.report)
         flags |= report.flags
         malformed += report.malformed_lines
@@ -108,7 +113,7 @@ def run_with_restarts(cells: list[submissions.PlannedCell], imports, sandbox: Sa
     return report, outcome, crashed
 
 
-def solution_submission(release: submissions.Release):
+def solution_submission(release: Release):
     """What the solution hands in: the release with every answer cell replaced by the solution's."""
     answers = {cells.grade_id(c): c.source for c in release.solution.cells if cells.is_answer(c)}
     notebook = copy.deepcopy(release.notebook)
@@ -118,7 +123,7 @@ def solution_submission(release: submissions.Release):
     return notebook
 
 
-def reference_run(release: submissions.Release, sandbox: Sandbox, seed: int, threads: int | None = None) -> Reference:
+def reference_run(release: Release, sandbox: Sandbox, seed: int, threads: int | None = None) -> Reference:
     """Run the solution's answers and the release's tests in a sandbox of their own (no submission
     code) and keep each test's record; raises ``ReferenceFailed`` unless every test passes and
     records something the grader can compare (the course would otherwise be graded blind)."""
@@ -183,7 +188,7 @@ def run_reasons(cells, verdict: dict, report: verdicts.RunReport, outcome, crash
     return reasons
 
 
-def unwritten_answers(planned: list[submissions.PlannedCell], release: submissions.Release) -> list[str]:
+def unwritten_answers(planned: list[submissions.PlannedCell], release: Release) -> list[str]:
     """The names the release's TODO cells ask for whose cell the submission left as released
     (the stub that raises ``NotImplementedError``), for feedback such as "failed because
     ``gru_backward`` is not written"."""
@@ -223,7 +228,7 @@ def _prepared_reasons(prepared: prepare.Prepared) -> list[Reason]:
     return reasons
 
 
-def grade_one(path: Path, name: str, releases: list[submissions.Release], references: dict[str, Reference],
+def grade_one(path: Path, name: str, releases: list[Release], references: dict[str, Reference],
               sandbox: Sandbox, threads: int | None = None) -> FileResult:
     """Grade one file; always returns a result (0 points and a reason when it cannot be graded).
     Raises ``sandbox.Cancelled`` when grading is being stopped (that file gets no result)."""

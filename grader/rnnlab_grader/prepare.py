@@ -31,6 +31,7 @@ from pathlib import Path
 import nbformat
 
 from . import repair, source_checks, submissions, tampering
+from .releases import Release, identify
 
 MEMORY_BYTES = 3 * 2**30   # address space of the preparing process
 CPU_S = 60                 # CPU seconds of the preparing process
@@ -56,7 +57,7 @@ class Prepared:
     restored: str = ""          # the restored notebook as nbformat JSON, outputs dropped (``results.GradedCopy``)
 
 
-def prepare(path: Path, releases: list[submissions.Release]) -> Prepared:
+def prepare(path: Path, releases: list[Release]) -> Prepared:
     """Everything the grader needs before the run, from the file alone (in this process)."""
     prepared = Prepared()
     try:
@@ -68,7 +69,7 @@ def prepare(path: Path, releases: list[submissions.Release]) -> Prepared:
     except OSError as error:
         prepared.reason = f"could not read the file ({type(error).__name__})"
         return prepared
-    release = submissions.identify(notebook, releases)
+    release = identify(notebook, releases)
     if release is None:
         prepared.reason = "not a notebook of this course (no cell of any released notebook found)"
         return prepared
@@ -172,7 +173,7 @@ def _preparer(releases) -> Preparer:
     return helper
 
 
-def prepare_bounded(path: Path, releases: list[submissions.Release], memory_bytes: int = MEMORY_BYTES,
+def prepare_bounded(path: Path, releases: list[Release], memory_bytes: int = MEMORY_BYTES,
                     cpu_s: int = CPU_S, wall_s: float = WALL_S) -> Prepared:
     """``prepare`` in a child process under the limits; a child that runs into them (or dies)
     gives a ``Prepared`` with a reason and the ``prepare-limit`` flag."""

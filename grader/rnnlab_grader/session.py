@@ -25,6 +25,7 @@ from pathlib import Path
 from . import credits as credits_module
 from . import feedback, identity, lms, pipeline, sandbox, standing, submissions, summary, tables
 from . import workers as workers_module
+from .releases import Release, load_releases, points
 from .results import FileResult
 from .sandbox import Limits, SandboxUnavailable
 from .sanitise import one_line
@@ -83,7 +84,7 @@ class Session:
         self.options = options
         self.store = Store(options.store)
         self.people: identity.People | None = None
-        self.releases: list[submissions.Release] = []
+        self.releases: list[Release] = []
         self.credits: credits_module.Credits | None = None
         self.hand = self.written_max = None
 
@@ -114,7 +115,7 @@ class Session:
         self.people = self.read_people()
         files = self.find_files()
         box = self.new_sandbox()
-        self.releases = submissions.load_releases(self.options.root)
+        self.releases = load_releases(self.options.root)
         todo = self.to_grade(files)
         jobs = max(1, min(self.options.jobs, len(todo) or 1))
         threads = self.options.threads or max(1, (os.cpu_count() or 1) // jobs)
@@ -259,7 +260,7 @@ class Session:
         say(f"imported {imported.submissions} pair submissions into {self.options.gradebook} for formgrader"
             + "".join(f"\n  not imported: {one_line(s, 200)}" for s in imported.skipped))
         self.hand = gradebook.hand_scores(url, self.credits, assignments)
-        self.written_max = {r.assignment: submissions.points(r.notebook)[1] for r in self.releases}
+        self.written_max = {r.assignment: points(r.notebook)[1] for r in self.releases}
 
     def student_rows(self, assignments: list[str]) -> list[standing.StudentRow]:
         """Step 8: one row per student, written to ``--students``."""

@@ -36,10 +36,11 @@ import markupsafe
 import nbformat
 import numpy as np
 
-from . import repair, submissions, templates
-from .cells import grade_id, is_answer
+from . import templates
+from .cells import HIDDEN_MARKERS, grade_id, is_answer, parse_cell
 from .credits import Credits
 from .identity import Authorship
+from .releases import Release
 from .results import FileResult, GradedCopy, SimilarFile
 
 THRESHOLD = 0.6
@@ -126,7 +127,7 @@ def normalise(source: str) -> str:
     independent statements in one canonical order; a cell that does not parse keeps its lines,
     minus comments."""
     lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
-    tree = repair.parse_cell("\n".join(lines)) if len(source) <= MAX_CELL_CHARS else None
+    tree = parse_cell("\n".join(lines)) if len(source) <= MAX_CELL_CHARS else None
     if tree is None:
         return "\n".join(line for line in lines if line.strip() and not line.lstrip().startswith("#"))
     tree = copy.deepcopy(tree)  # parse_cell's trees are shared
@@ -169,7 +170,7 @@ class Compared:
     stubs: dict[str, str]  # grade_id -> the release's stub, normalised
 
 
-def compared_cells(release: submissions.Release) -> Compared:
+def compared_cells(release: Release) -> Compared:
     """The answer cells worth comparing (solution of at least ``MIN_ANSWER_TOKENS`` tokens) and the
     release's own code as boilerplate."""
     from copydetect import CodeFingerprint
@@ -178,7 +179,7 @@ def compared_cells(release: submissions.Release) -> Compared:
     for cell in release.solution.cells:
         if is_answer(cell) and cell.cell_type == "code":
             gid = grade_id(cell)
-            solution = normalise(submissions.HIDDEN_MARKERS.sub("", cell.source).replace("### BEGIN SOLUTION", "")
+            solution = normalise(HIDDEN_MARKERS.sub("", cell.source).replace("### BEGIN SOLUTION", "")
                                  .replace("### END SOLUTION", ""))
             (cells if gid != "pair_names" and _tokens(solution) >= MIN_ANSWER_TOKENS else left_out).append(gid)
     given = "\n\n".join(normalise(c.source) for c in release.notebook.cells if c.cell_type == "code")
@@ -188,7 +189,7 @@ def compared_cells(release: submissions.Release) -> Compared:
     return Compared(release.assignment, cells, left_out, boilerplate, stubs)
 
 
-def document(notebook, release: submissions.Release, compared: Compared) -> str:
+def document(notebook, release: Release, compared: Compared) -> str:
     """One repaired submission's compared answer cells, normalised, in the release's order
     (a cell left as the release's stub contributes nothing)."""
     parts = {}
@@ -239,7 +240,7 @@ def same_pair(a: tuple[frozenset, frozenset], b: tuple[frozenset, frozenset]) ->
     return (bool(a[0]) and a[0] == b[0]) or bool(a[1] & b[1])
 
 
-def fingerprint(graded: GradedCopy, release: submissions.Release, compared: Compared):
+def fingerprint(graded: GradedCopy, release: Release, compared: Compared):
     """The fingerprint of one graded copy's compared answers; None when there is too little to compare."""
     from copydetect import CodeFingerprint
 
@@ -272,7 +273,7 @@ def _shared_counts(prints: dict) -> dict[tuple[str, str], int]:
     return shared
 
 
-def _one_assignment(report: Similarities, release: submissions.Release, results: list[FileResult],
+def _one_assignment(report: Similarities, release: Release, results: list[FileResult],
                     copies: Callable[[FileResult], GradedCopy | None], credits: Credits, threshold: float,
                     regions: dict) -> None:
     from copydetect import compare_files
@@ -311,7 +312,7 @@ def _one_assignment(report: Similarities, release: submissions.Release, results:
 
 
 def find(results: list[FileResult], copies: Callable[[FileResult], GradedCopy | None],
-         releases: list[submissions.Release], credits: Credits, threshold: float = THRESHOLD) -> Similarities:
+         releases: list[Release], credits: Credits, threshold: float = THRESHOLD) -> Similarities:
     """Every pair of files from different pairs whose compared answers score ``threshold`` or more.
     ``copies``: each result's graded copy (``store.Store.copy_of``), so no submitted file is read again."""
     from copydetect.utils import highlight_overlap

@@ -7,7 +7,7 @@ through, every helper, class, alias or import those definitions read from outsid
 (their free and global names, as Python's own ``symtable`` resolves them: a loop variable
 ``grad`` is the function's own, whatever a later cell imports under that name) that the student's
 cells define. Only code counts (names, attributes, imports; docstrings, strings and comments are
-text), and cells are read as the kernel runs them (``repair.parse_cell``: magics included).
+text), and cells are read as the kernel runs them (``cells.parse_cell``: magics included).
 
 What a source check cannot see: a forbidden module reached through a name built at run time
 (``getattr(__import__("to" + "rch"), ...)``) or through a data assignment. The values the test
@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from rnnlab.checks import tree_identifiers
 
-from .repair import CODE_MAGICS, magic_call, parse_cell
+from .cells import CODE_MAGICS, magic_call, parse_cell
 
 
 class Use(NamedTuple):
@@ -78,7 +78,7 @@ def _bindings(statements):
 
 def _statements(tree: ast.Module) -> list[ast.stmt]:
     """The cell's statements; a cell under ``%%time`` (or another magic that runs its body as
-    Python in the notebook's namespace, ``repair.CODE_MAGICS``) is read as its body."""
+    Python in the notebook's namespace, ``cells.CODE_MAGICS``) is read as its body."""
     body = tree.body
     magic = magic_call(body[0].value) if len(body) == 1 and isinstance(body[0], ast.Expr) else None
     if magic is not None and magic[0] == "run_cell_magic" and magic[1] in CODE_MAGICS:

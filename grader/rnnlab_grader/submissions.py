@@ -1,4 +1,4 @@
-"""An untrusted submitted file: read it within bounds, find its release, and plan its run.
+"""An untrusted submitted file: read it within bounds and plan its run (its release: ``releases``).
 
 Everything here runs outside the sandbox on bytes a student chose, so every step is bounded:
 the file's size, the number and size of its cells, the JSON's nesting; outputs are dropped
@@ -26,8 +26,9 @@ from pathlib import Path
 
 import nbformat
 
-from .cells import is_answer, is_course, is_test, nbgrader_meta
-from .repair import defined_names, parse_cell, requested_names
+from .cells import HIDDEN_MARKERS, defined_names, is_answer, is_course, is_test, nbgrader_meta, parse_cell
+from .releases import Release
+from .repair import requested_names
 
 MAX_BYTES = 128 * 2**20      # files this large are mostly outputs, which are dropped unread
 MAX_CELLS = 1000
@@ -37,24 +38,10 @@ CELL_TYPES = {"code", "markdown", "raw"}
 NBGRADER_KEYS = {"grade": bool, "solution": bool, "locked": bool, "grade_id": str, "points": (int, float),
                  "schema_version": int, "task": bool}
 GRADE_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
-HIDDEN_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) HIDDEN TESTS[ \t]*\n?", re.M)
 
 
 class Unreadable(Exception):
     """The file cannot be graded; ``str(error)`` is the reason for the CSV."""
-
-
-def points(notebook) -> tuple[float, float]:
-    """(autograded points, manually graded points) of a notebook's graded cells."""
-    auto = manual = 0.0
-    for cell in notebook.cells:
-        meta = nbgrader_meta(cell)
-        if meta.get("grade"):
-            if meta.get("solution"):
-                manual += meta.get("points", 0)
-            else:
-                auto += meta.get("points", 0)
-    return auto, manual
 
 
 def _text(value, what: str) -> str:
@@ -184,42 +171,6 @@ def read_submission(path: Path) -> nbformat.NotebookNode:
                 "raw": nbformat.v4.new_raw_cell}[cell["cell_type"]]
         notebook.cells.append(make(source, metadata=kept))
     return notebook
-
-
-@dataclass(frozen=True)
-class Release:
-    """One assignment's student version (the release) and instructor version (the solution)."""
-
-    assignment: str
-    name: str
-    notebook: nbformat.NotebookNode
-    solution: nbformat.NotebookNode
-    max_points: float
-
-
-def load_releases(root: Path) -> list[Release]:
-    """Every notebooks/<assignment>/<name>.ipynb with its solutions/ twin and autograded points."""
-    releases = []
-    for path in sorted((root / "notebooks").glob("*/*.ipynb")):
-        solution = root / "solutions" / path.parent.name / path.name
-        if not solution.exists():
-            raise FileNotFoundError(f"{path} has no instructor version at {solution}")
-        notebook = nbformat.read(path, as_version=4)
-        releases.append(Release(path.parent.name, path.stem, notebook, nbformat.read(solution, as_version=4),
-                                points(notebook)[0]))
-    return releases
-
-
-def identify(notebook, releases: list[Release]) -> Release | None:
-    """The release whose locked cells appear most often, verbatim, in ``notebook``."""
-    sources = {cell.source.strip() for cell in notebook.cells}
-    best, best_hits = None, 1
-    for release in releases:
-        hits = sum(1 for c in release.notebook.cells
-                   if nbgrader_meta(c).get("locked") and c.source.strip() in sources)
-        if hits > best_hits:
-            best, best_hits = release, hits
-    return best
 
 
 def pair_names(notebook) -> tuple[str, str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import re
 
-from .repair import CODE_MAGICS, magic_call, parse_cell
+from .cells import CODE_MAGICS, magic_call, parse_cell
 
 # Modules whose import alone is worth a look in these notebooks.
 MODULES = {"gc", "ctypes", "inspect", "sqlite3", "subprocess", "multiprocessing", "threading", "_thread",
@@ -49,7 +49,7 @@ def _module_root(name: str | None) -> str:
     return (name or "").split(".")[0]
 
 
-# IPython magics students use to time or show their code (``repair.CODE_MAGICS`` and these): the
+# IPython magics students use to time or show their code (``cells.CODE_MAGICS`` and these): the
 # code they run is scanned like the cell's own, and the ``get_ipython()`` call IPython's transformer
 # writes for them is not flagged.
 DISPLAY_MAGICS = {"matplotlib", "config_inline"}

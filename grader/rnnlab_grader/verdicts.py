@@ -20,26 +20,35 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from rnnlab.checks import pair_problem
+from rnnlab_runner.protocol import (
+    CELL,
+    END,
+    ERROR_NAME,
+    FLAG,
+    MAX_DEPTH,
+    MAX_ENTRIES,
+    MAX_LINE,
+    MAX_LINE_BYTES,
+    MAX_NAME_CHARS,
+    MAX_OUTPUT_CHARS,
+    MAX_REPORT_NUMBERS,
+    OTHER_ERROR,
+    OUTPUT,
+    OUTPUT_CHARS,
+    OUTPUT_FIGURES,
+    OUTPUT_PNG_CHARS,
+    TOKEN,
+)
 
 from . import source_checks
-from .runner import OUTPUT_CHARS, OUTPUT_FIGURES, OUTPUT_PNG_BYTES
 
-TOKEN = re.compile(r"[A-Za-z0-9_.:\[\]+-]{1,80}")
-ERROR = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,60}")
 # Errors that only follow from an answer left undone (its tests already say so).
 CONSEQUENTIAL_ERRORS = {"NotImplementedError", "NameError"}
-MAX_LINE_BYTES = 32 * 2**20
-MAX_DEPTH = 10
-MAX_NUMBERS = 4_000_000      # recorded numbers in one report
-OUTPUT_PNG_CHARS = 4 * (OUTPUT_PNG_BYTES // 3 + 1)  # base64 of the runner's largest PNG
-MAX_OUTPUT_CHARS = 6 * 2**20  # printed text and base64 figures of one report together
-MAX_ENTRIES = 2000           # recorded entries in one test cell
 LOW_PRECISION = ("float32", "float16", "bfloat16", "half")
 
 
@@ -144,7 +153,7 @@ def _entry(raw, budget: list[int]) -> Entry:
         elif type(key) is str and type(option) is list and all(type(x) is str for x in option):
             clean[key] = tuple(option)
     value = plain(raw.get("value"), budget) if raw["kind"] == "value" else None
-    return Entry(raw["kind"], name[:200], line if 0 <= line < 100_000 else 0, value, clean)
+    return Entry(raw["kind"], name[:MAX_NAME_CHARS], line if 0 <= line < MAX_LINE else 0, value, clean)
 
 
 def parse_display(display: bytes, shown: set[int]) -> dict[int, dict]:
@@ -157,7 +166,7 @@ def parse_display(display: bytes, shown: set[int]) -> dict[int, dict]:
             message = json.loads(raw.decode("utf-8")) if raw and len(raw) <= MAX_LINE_BYTES else None
         except (ValueError, UnicodeDecodeError, RecursionError, MemoryError):
             continue
-        if type(message) is not dict or message.get("t") != "output":
+        if type(message) is not dict or message.get("t") != OUTPUT:
             continue
         index, text, pngs = message.get("index"), message.get("text", ""), message.get("png", [])
         if type(index) is not int or index not in shown or index in outputs or type(text) is not str \
@@ -172,8 +181,8 @@ def parse_display(display: bytes, shown: set[int]) -> dict[int, dict]:
 
 
 def parse(report: bytes) -> RunReport:
-    """Read the runner's JSON lines (see ``runner.emit``) as plain data."""
-    result, budget = RunReport(), [MAX_NUMBERS]
+    """Read the runner's JSON lines (``rnnlab_runner.protocol``) as plain data."""
+    result, budget = RunReport(), [MAX_REPORT_NUMBERS]
     for raw in report.split(b"\n"):
         if not raw:
             continue
@@ -184,7 +193,7 @@ def parse(report: bytes) -> RunReport:
             if type(message) is not dict:
                 raise Malformed("not an object")
             kind = message.get("t")
-            if kind == "cell":
+            if kind == CELL:
                 index, status, error, line = (message.get(k) for k in ("index", "status", "error", "line"))
                 if type(index) is not int or status not in ("pass", "fail", "timeout") or type(error) is not str \
                         or type(line) is not int:
@@ -193,13 +202,13 @@ def parse(report: bytes) -> RunReport:
                 if type(records) is not list or len(records) > MAX_ENTRIES:
                     raise Malformed("records")
                 entries = tuple(_entry(r, budget) for r in records)
-                record = CellRecord(status, error if ERROR.fullmatch(error) else "Error",
-                                    line if 0 <= line < 100_000 else 0, entries)
+                record = CellRecord(status, error if ERROR_NAME.fullmatch(error) else OTHER_ERROR,
+                                    line if 0 <= line < MAX_LINE else 0, entries)
                 result.cells.setdefault(index, []).append(record)
-            elif kind == "flag":
+            elif kind == FLAG:
                 name = message.get("name")
                 result.flags.add(name if type(name) is str and TOKEN.fullmatch(name) else "unnamed")
-            elif kind == "end":
+            elif kind == END:
                 result.finished = True
             else:
                 raise Malformed("kind")
