@@ -176,12 +176,17 @@ def test_hand_grades_partial_then_complete_survive_regrading(course):
             if g.auto_score is None:
                 g.manual_score = 1.0 if g.manual_score is None else g.manual_score
         next(g for g in grades if g.name == "test_clip").manual_score = 1.0  # and overrides a test
+        comments = gradebook.find_submission(ASSIGNMENT, PAIR).notebooks[0].comments
+        next(c for c in comments if c.name == "clip_by_global_norm").manual_comment = "Scale <i>once</i>"
         gradebook.db.commit()
     assert release.main(["--root", str(course["course"])]) == 0  # re-releasing keeps hand grades
     students = grade(course["folder"], course["course"], "--resume")
     ada = students["s001"]
     assert (ada[ASSIGNMENT], ada[f"{ASSIGNMENT}_written"], ada["total"]) == ("18", "7", "25"), ada
     assert "graded" not in ada["reason"] and students["s002"]["total"] == "25"
+    page = (course["course"] / "feedback" / "s001" / f"{ASSIGNMENT}.html").read_text()  # the page agrees
+    assert "Autograded points: <b>18 / 19</b>" in page and "1 / 2 (changed by the instructor)" in page
+    assert "clip_by_global_norm</td><td>Scale &lt;i&gt;once&lt;/i&gt;" in page
 
 
 AWKWARD = {"a  b.ipynb": ("s001", "Ada Lovelace"), "-draft.ipynb": ("s002", "Grace Hopper"),

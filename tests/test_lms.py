@@ -33,3 +33,22 @@ def test_moodle_files_hold_only_students_with_points_and_an_email(tmp_path):
     lines = list(csv.reader(nb2.path.open(newline="")))
     assert lines == [["First name", "Last name", "ID number", "Email address", "nb2"],
                      ["'=Eve", "Hacker", "", "eve@uni.edu", "2"]]
+
+
+def test_canvas_columns_carry_the_assignment_ids_and_each_notebook_has_a_file(tmp_path):
+    toml = tmp_path / "course.toml"
+    toml.write_text('[student_repository]\nurl = "x"\n\n[canvas.assignment_ids]\nnb1 = 123456\n')
+    ids = lms.canvas_ids(toml)
+    assert ids == {"nb1": "123456"} and lms.canvas_ids(tmp_path / "missing.toml") == {}
+    rows = [row(ADA, {"nb1": 4.0, "nb2": 3.0})]
+    whole, nb1, nb2 = lms.write_canvas_each(tmp_path / "canvas.csv", rows, People([ADA]), ["nb1", "nb2"],
+                                            {"nb1": 5.0, "nb2": 7.0}, ids)
+    heads = [next(csv.reader(out.path.open(newline=""))) for out in (whole, nb1, nb2)]
+    assert [out.path.name for out in (whole, nb1, nb2)] == ["canvas.csv", "canvas-nb1.csv", "canvas-nb2.csv"]
+    assert heads[0][5:] == ["nb1 (123456)", "nb2"] and heads[1][5:] == ["nb1 (123456)"] and heads[2][5:] == ["nb2"]
+    toml.write_text("[canvas.assignment_ids]\nnb1 = \"https://canvas.example/courses/1/assignments/9\"\n")
+    try:
+        lms.canvas_ids(toml)
+        raise AssertionError("an address is not an id")
+    except lms.CourseSettingsError as error:
+        assert "the number at the end" in str(error)

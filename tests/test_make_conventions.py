@@ -47,7 +47,8 @@ def test_help_shows_the_defaults():
 
 def test_every_grading_output_is_ignored():
     outputs = ["grades.csv", "grades-by-file.csv", "grades-summary.png", "grades-canvas.csv",
-               "grades-moodle-01_bptt_by_hand.csv", "grades-similarity.html", "grades-by-file-outputs/x.json",
+               "grades-moodle-01_bptt_by_hand.csv", "grades-canvas-01_bptt_by_hand.csv", "grades-similarity.html",
+               "grades-by-file-outputs/x.json",
                "grades-results/results.jsonl", "grades-results/copies/x.json", "gradebook.db", "submitted/a/b.ipynb",
                "autograded/a/b.ipynb", "feedback/a/b.html", "roster.csv", "final-by-file.csv"]
     done = subprocess.run(["git", "check-ignore", "--no-index", *outputs], cwd=ROOT, capture_output=True, text=True)

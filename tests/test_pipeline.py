@@ -51,3 +51,32 @@ def test_a_missing_reference_fails_the_test_and_other_cells_are_taken_as_they_ra
     assert pipeline.judged(CELLS[1], passed, reference, context).error == "NoReference"
     assert pipeline.judged(CELLS[0], passed, reference, context) is passed
     assert pipeline.judged(CELLS[1], None, reference, context) is None
+
+
+def test_a_solution_runs_once_when_its_first_file_comes_and_a_failure_stays(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rnnlab_grader.releases import Release
+    from rnnlab_grader.sandbox import Sandbox
+
+    calls = []
+
+    def fake_reference(release, sandbox, seed, threads):
+        calls.append(release.assignment)
+        if release.assignment == "broken":
+            raise pipeline.ReferenceFailed("broken: the solution's own run fails test_x")
+        return pipeline.Reference(release.assignment, seed, {})
+
+    monkeypatch.setattr(pipeline, "reference_in_own_slot", fake_reference)
+    releases = [Release(name, name, None, None, 5.0) for name in ("nb1", "nb2", "broken")]
+    references = pipeline.References(releases, Sandbox([]), threads=1, seed=42)
+    with ThreadPoolExecutor(4) as pool:
+        found = list(pool.map(lambda _: references["nb1"], range(8)))
+    assert calls == ["nb1"] and {r.seed for r in found} == {42} and len({id(r) for r in found}) == 1
+    for _ in range(2):
+        try:
+            references["broken"]
+            raise AssertionError("a failed reference must fail its files")
+        except pipeline.ReferenceFailed as error:
+            assert "test_x" in str(error)
+    assert calls == ["nb1", "broken"] and sorted(references) == ["broken", "nb1", "nb2"]

@@ -38,3 +38,15 @@ def test_reason_line_puts_the_flag_first_and_ungradable_files_keep_why():
 def test_a_bad_line_raises_one_of_the_errors_the_store_skips(line):
     with pytest.raises((ValueError, KeyError, TypeError)):
         results.from_json(line)
+
+
+def test_a_file_of_another_notebook_than_nearly_all_its_folder_is_flagged():
+    folder = [FileResult(f"{i}.ipynb", assignment="01_bptt_by_hand") for i in range(5)]
+    stray = FileResult("x.ipynb", assignment="02_imdb_gradient_probe", flags=("thread",))
+    (flagged,) = results.other_notebooks([*folder, stray, results.ungradable("junk.txt", "not a notebook")])
+    assert flagged.path == "x.ipynb" and flagged.flags == ("other-notebook", "thread")
+    assert flagged.reasons[-1].kind is ReasonKind.HANDED_IN
+    assert "5 of the 6 files in this folder are 01_bptt_by_hand" in flagged.reasons[-1].text
+    other = FileResult("y.ipynb", assignment="03_rnn_vs_lstm_sweep")
+    assert results.other_notebooks([*folder[:2], stray, other]) == []  # 2 of 4: a folder of several notebooks
+    assert results.other_notebooks(folder[:2] + [stray]) == []   # too few files to say

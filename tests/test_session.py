@@ -85,3 +85,20 @@ def test_one_ctrl_c_stops_at_once_keeps_what_finished_and_says_how_to_resume(cou
     graded_now = [line for line in done.stdout.splitlines() if line.startswith("  ")]
     assert len(graded_now) == 2 and all("endless" in line for line in graded_now), done.stdout
     assert {r["total"] for r in rows(out).values()} == {"5"} and len(rows(out)) == 3
+
+
+def test_a_solution_that_fails_its_own_tests_stops_grading_with_the_reason(tmp_path):
+    broken = make_course(tmp_path / "course")
+    path = broken / "solutions" / "00_tiny" / "tiny.ipynb"
+    solution = nbformat.read(path, 4)
+    for cell in solution.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "square":
+            cell.source = cell.source.replace("return x * x", "return x + x")
+    nbformat.write(solution, path)
+    folder = tmp_path / "submitted"
+    folder.mkdir()
+    nbformat.write(perfect(), folder / "ada.ipynb")
+    done = run_grader(folder, broken, tmp_path / "grades-by-file.csv")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Cannot grade: 00_tiny: the solution's own run fails test_square" in done.stderr
+    assert "Traceback" not in done.stderr

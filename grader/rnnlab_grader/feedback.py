@@ -151,22 +151,30 @@ FEEDBACK_PAGE = templates.get_template("feedback.html")
 def page(student: str, result: FileResult, release: Release, hand: HandScore | None = None) -> str:
     """The HTML feedback page of one student for one graded file (``hand``: the gradebook's hand
     grades of its entry, when there are any)."""
-    tests = _tests_of(release)
-    unwritten = frozenset(result.unwritten)
-    rows = []
-    for test in result.tests:
-        source, points, has_hidden = tests.get(test.grade_id, ("", 0.0, False))
-        passed = test.status is TestStatus.PASS
-        rows.append({"css": "pass" if passed else "fail", "test": test.grade_id,
-                     "kind": "visible + hidden" if has_hidden else "visible",
-                     "points": f"{points if passed else 0.0:g} / {points:g}",
-                     "result": describe(source, test.status.value, test.error, test.line, unwritten, test.entry)})
-    hand = hand or HandScore(0.0)
+    hand = hand or HandScore(result.points, tests={t.grade_id: t.points for t in result.tests})
+    rows = _test_rows(result, release, hand)
     return FEEDBACK_PAGE.render(
-        title=f"{release.assignment}: feedback for {student}", result=result, rows=rows,
+        title=f"{release.assignment}: feedback for {student}", result=result, rows=rows, auto=f"{hand.auto:g}",
+        comments=hand.comments,
         reasons=[r.text for r in result.reasons],
         review=result.flagged, written=hand.answers, graded=hand.graded,
         written_points=f"{hand.written:g}", written_max=f"{sum(a.max_score for a in hand.answers):g}")
+
+
+def _test_rows(result: FileResult, release: Release, hand: HandScore) -> list[dict]:
+    """One row per autograded test: its points as formgrader holds them (an instructor's change
+    said so) and what happened, in words a student can act on."""
+    tests, unwritten, rows = _tests_of(release), frozenset(result.unwritten), []
+    for test in result.tests:
+        source, points, has_hidden = tests.get(test.grade_id, ("", 0.0, False))
+        earned = hand.tests.get(test.grade_id, test.points)
+        changed = " (changed by the instructor)" if earned != test.points else ""
+        passed = earned >= points and (points > 0 or test.status is TestStatus.PASS)
+        rows.append({"css": "pass" if passed else "fail",
+                     "test": test.grade_id, "kind": "visible + hidden" if has_hidden else "visible",
+                     "points": f"{earned:g} / {points:g}{changed}",
+                     "result": describe(source, test.status.value, test.error, test.line, unwritten, test.entry)})
+    return rows
 
 
 def write_feedback(folder: Path, credits: Credits, releases: list[Release], hand: dict | None = None) -> int:

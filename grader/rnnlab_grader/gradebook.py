@@ -29,7 +29,7 @@ import base64
 import datetime
 import io
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,10 +61,14 @@ class WrittenGrade:
 
 @dataclass(frozen=True)
 class HandScore:
-    """One gradebook entry's points on one assignment as formgrader left them."""
+    """One gradebook entry's points on one assignment as formgrader left them: ``tests`` holds
+    each autograded test's points (a manual override wins), ``comments`` what the instructor wrote
+    on other cells (code answers, tests), by cell name."""
 
     auto: float                                  # autograded points (a manual override wins)
     answers: tuple[WrittenGrade, ...] = ()       # the written answers
+    tests: Mapping[str, float] = field(default_factory=dict)
+    comments: tuple[tuple[str, str], ...] = ()
 
     @property
     def written(self) -> float:
@@ -234,14 +238,20 @@ def hand_scores(db_url: str, credits: Credits, assignments: list[str]) -> dict[t
                     submission = gradebook.find_submission(assignment, entry)
                 except MissingEntry:
                     continue
-                auto, answers = 0.0, []
-                for notebook in submission.notebooks:
-                    comments = {c.name: (c.manual_comment or "") for c in notebook.comments}
-                    for grade in notebook.grades:
-                        if grade.auto_score is not None:
-                            auto += grade.score
-                        else:
-                            answers.append(WrittenGrade(grade.name, None if grade.manual_score is None else grade.score,
-                                                        grade.max_score, comments.get(grade.name, "")))
-                scores[(entry, assignment)] = HandScore(auto, tuple(answers))
+                scores[(entry, assignment)] = _hand_score(submission)
     return scores
+
+
+def _hand_score(submission) -> HandScore:
+    """One submission's points and comments as formgrader holds them."""
+    answers, tests, remarks = [], {}, []
+    for notebook in submission.notebooks:
+        comments = {c.name: (c.manual_comment or "") for c in notebook.comments}
+        for grade in notebook.grades:
+            if grade.auto_score is not None:
+                tests[grade.name] = float(grade.score)
+            else:
+                answers.append(WrittenGrade(grade.name, None if grade.manual_score is None else grade.score,
+                                            grade.max_score, comments.pop(grade.name, "")))
+        remarks += [(name, text) for name, text in sorted(comments.items()) if text.strip()]
+    return HandScore(sum(tests.values()), tuple(answers), tests, tuple(remarks))

@@ -39,9 +39,34 @@ class Written:
     left_out: list[str] = field(default_factory=list)
 
 
+class CourseSettingsError(ValueError):
+    """``course.toml``'s grading settings cannot be used; ``str(error)`` says what to fix."""
+
+
+def canvas_ids(course_toml: Path) -> dict[str, str]:
+    """Each notebook's Canvas assignment id from ``course.toml`` (``[canvas.assignment_ids]``)."""
+    import tomllib
+
+    try:
+        table = tomllib.loads(course_toml.read_text(encoding="utf-8")) if course_toml.is_file() else {}
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise CourseSettingsError(f"{course_toml}: {error}") from None
+    ids = table.get("canvas", {}).get("assignment_ids", {})
+    bad = [f"{name} = {value!r}" for name, value in ids.items() if not str(value).isdigit()]
+    if bad:
+        raise CourseSettingsError(f"{course_toml}: [canvas.assignment_ids] takes the number at the end of each "
+                                  f"assignment's Canvas address, not {', '.join(bad)}")
+    return {name: str(value) for name, value in ids.items()}
+
+
+def canvas_header(assignment: str, ids: dict[str, str]) -> str:
+    """A column Canvas's importer matches to its assignment: ``Name (id)``; the bare name without an id."""
+    return f"{assignment} ({ids[assignment]})" if assignment in ids else assignment
+
+
 def write_canvas(path: Path, rows: list[StudentRow], people: People, assignments: list[str],
-                 possible: dict[str, float]) -> Written:
-    """The Canvas gradebook-import CSV of the students' rows."""
+                 possible: dict[str, float], ids: dict[str, str] | None = None) -> Written:
+    """The Canvas gradebook-import CSV of the students' rows, a column per assignment."""
     out = Written(path)
     table: list[list] = [["Points Possible", "", "", "", "", *(float(possible.get(a, 0)) for a in assignments)]]
     for row in rows:
@@ -54,21 +79,29 @@ def write_canvas(path: Path, rows: list[StudentRow], people: People, assignments
         table.append([student.sortable_name, student.canvas_id, student.sis_user_id, student.sis_login_id,
                       student.section, *(row.points(a) for a in assignments)])
         out.rows += 1
-    write_lms(path, [*CANVAS_HEAD, *assignments], table)
+    write_lms(path, [*CANVAS_HEAD, *(canvas_header(a, ids or {}) for a in assignments)], table)
     return out
 
 
-def moodle_path(path: Path, assignment: str) -> Path:
-    """The Moodle file of one assignment: ``grades-moodle.csv`` -> ``grades-moodle-<assignment>.csv``."""
+def write_canvas_each(path: Path, rows: list[StudentRow], people: People, assignments: list[str],
+                      possible: dict[str, float], ids: dict[str, str] | None = None) -> list[Written]:
+    """The whole course's Canvas file at ``path`` and one per assignment (``assignment_path``), so a
+    notebook's grades can be posted alone."""
+    done = [write_canvas(path, rows, people, assignments, possible, ids)]
+    return done + [write_canvas(assignment_path(path, a), rows, people, [a], possible, ids) for a in assignments]
+
+
+def assignment_path(path: Path, assignment: str) -> Path:
+    """An LMS file of one assignment: ``grades-moodle.csv`` -> ``grades-moodle-<assignment>.csv``."""
     return path.with_name(f"{path.stem}-{assignment}{path.suffix}")
 
 
 def write_moodle(path: Path, rows: list[StudentRow], people: People, assignments: list[str]) -> list[Written]:
-    """The Moodle grade-import CSVs of the students' rows, one per assignment (``moodle_path``), each
+    """The Moodle grade-import CSVs of the students' rows, one per assignment (``assignment_path``), each
     with only the students who have points for it and an email to be matched by."""
     written = []
     for assignment in assignments:
-        out, table = Written(moodle_path(path, assignment)), []
+        out, table = Written(assignment_path(path, assignment)), []
         for row in rows:
             student = people.students.get(row.id)
             points = row.points(assignment)

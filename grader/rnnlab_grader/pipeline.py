@@ -20,7 +20,9 @@ import json
 import os
 import secrets
 import sys
+import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,16 +144,56 @@ def reference_run(release: Release, sandbox: Sandbox, seed: int, threads: int | 
     return Reference(release.assignment, seed, records)
 
 
+def fresh_seed() -> int:
+    """The offset hidden tests draw their inputs with in one grading run (never 0: the notebook's own)."""
+    return secrets.randbelow(10**6) + 1
+
+
+def reference_in_own_slot(release: Release, sandbox: Sandbox, seed: int, threads: int | None) -> Reference:
+    """``reference_run`` as a uid no submission ever runs as, in a free slot of this machine."""
+    with slots.machine_slot(sandbox.slot) as slot:
+        box = dataclasses.replace(sandbox, slot=slot, uid_base=REFERENCE_UID_BASE)
+        return reference_run(release, box, seed, threads)
+
+
 def reference_runs(releases, sandbox: Sandbox, jobs: int = 1, threads: int | None = None,
                    seed: int | None = None) -> dict[str, Reference]:
     """``reference_run`` of every release, ``jobs`` at once, with one fresh seed for this grading run."""
-    seed = secrets.randbelow(10**6) + 1 if seed is None else seed
+    seed = fresh_seed() if seed is None else seed
     with ThreadPoolExecutor(max(1, jobs)) as pool:
-        def run(release):
-            with slots.machine_slot(sandbox.slot) as slot:  # a uid no submission ever runs as
-                box = dataclasses.replace(sandbox, slot=slot, uid_base=REFERENCE_UID_BASE)
-                return reference_run(release, box, seed, threads)
-        return {r.assignment: r for r in pool.map(run, releases)}
+        return {r.assignment: r for r in pool.map(lambda r: reference_in_own_slot(r, sandbox, seed, threads),
+                                                  releases)}
+
+
+class References(Mapping):
+    """The solutions' reference runs of one grading run, each made when the first file of its
+    assignment needs it (grading one notebook's folder runs one solution, not all of them), once,
+    with one seed; a failed run fails every file of its assignment with the same ``ReferenceFailed``."""
+
+    def __init__(self, releases: list[Release], sandbox: Sandbox, threads: int | None, seed: int | None = None):
+        self.releases = {r.assignment: r for r in releases}
+        self.sandbox, self.threads, self.seed = sandbox, threads, fresh_seed() if seed is None else seed
+        self.done: dict[str, Reference | ReferenceFailed] = {}
+        self.locks = {a: threading.Lock() for a in self.releases}
+
+    def __getitem__(self, assignment: str) -> Reference:
+        with self.locks[assignment]:
+            if assignment not in self.done:
+                try:
+                    self.done[assignment] = reference_in_own_slot(self.releases[assignment], self.sandbox,
+                                                                  self.seed, self.threads)
+                except ReferenceFailed as error:
+                    self.done[assignment] = error
+        found = self.done[assignment]
+        if isinstance(found, ReferenceFailed):
+            raise found
+        return found
+
+    def __iter__(self):
+        return iter(self.releases)
+
+    def __len__(self) -> int:
+        return len(self.releases)
 
 
 def _cell_reason(cell, record, crashed: bool, limits: Limits) -> str | None:
@@ -291,7 +333,7 @@ def grade_timed(path: Path, name: str, releases, references, sandbox: Sandbox,
     try:
         with slots.machine_slot(sandbox.slot) as slot:
             result = grade_one(path, name, releases, references, dataclasses.replace(sandbox, slot=slot), threads)
-    except Cancelled:
+    except (Cancelled, ReferenceFailed):
         raise
     except Exception as error:  # noqa: BLE001 - a result with a reason, never a lost class
         result = grader_failed(name, error)

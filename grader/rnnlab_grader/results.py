@@ -35,6 +35,7 @@ class ReasonKind(str, enum.Enum):
     CELL = "cell"              # one cell's problem (failed, timed out, out of memory, crashed)
     NOTEBOOK = "notebook"      # the whole run (wall limit, the process ended early)
     GRADER = "grader"          # the grader itself failed on this file
+    HANDED_IN = "handed-in"    # how the file was handed in (another notebook than its folder's)
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,32 @@ class FileResult:
 def ungradable(path: str, why: str, kind: ReasonKind = ReasonKind.UNGRADABLE, **fields) -> FileResult:
     """A result with no points for a file that could not be graded (yet), and why."""
     return FileResult(path, reasons=(Reason(kind, why),), **fields)
+
+
+OTHER_NOTEBOOK = "other-notebook"
+MOSTLY = 0.75  # a folder is one notebook's when at least this share of its graded files are that notebook
+MOSTLY_MIN_FILES = 4
+
+
+def other_notebooks(results: list[FileResult]) -> list[FileResult]:
+    """The files of one folder that are another notebook than nearly all the rest (at least
+    ``MOSTLY`` of ``MOSTLY_MIN_FILES`` or more graded files), flagged ``other-notebook`` with a reason:
+    a notebook 02 handed in to notebook 01's LMS assignment is graded as 02, and a person should
+    know. A folder of several notebooks flags nothing."""
+    graded = [r for r in results if r.graded]
+    counts: dict[str, int] = {}
+    for result in graded:
+        counts[result.assignment] = counts.get(result.assignment, 0) + 1
+    if len(graded) < MOSTLY_MIN_FILES or not counts:
+        return []
+    main, most = max(counts.items(), key=lambda item: (item[1], item[0]))
+    if most < MOSTLY * len(graded):
+        return []
+    why = (f"graded as {{}}, but {most} of the {len(graded)} files in this folder are {main}: check it was handed "
+           "in to the right assignment")
+    return [dataclasses.replace(r, flags=tuple(sorted({*r.flags, OTHER_NOTEBOOK})),
+                                reasons=(*r.reasons, Reason(ReasonKind.HANDED_IN, why.format(r.assignment))))
+            for r in graded if r.assignment != main and OTHER_NOTEBOOK not in r.flags]
 
 
 def to_json(result: FileResult) -> str:

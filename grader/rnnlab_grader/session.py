@@ -26,7 +26,7 @@ from . import credits as credits_module
 from . import feedback, identity, lms, pipeline, sandbox, standing, submissions, summary, tables
 from . import workers as workers_module
 from .releases import Release, load_releases, points
-from .results import FileResult
+from .results import FileResult, other_notebooks
 from .sandbox import Limits, SandboxUnavailable
 from .sanitise import one_line
 from .store import Store, StoreBusy
@@ -87,6 +87,7 @@ class Session:
         self.releases: list[Release] = []
         self.credits: credits_module.Credits | None = None
         self.hand = self.written_max = None
+        self.canvas_ids: dict[str, str] = {}
 
     def run(self) -> int:
         """Grade, then write every output; the exit status (0, 2: cannot go on, 130: interrupted)."""
@@ -113,6 +114,7 @@ class Session:
     def grade_folder(self) -> int | None:
         """Steps 1-4; the number of files graded, None when a Ctrl-C stopped grading."""
         self.people = self.read_people()
+        self.canvas_ids = self.read_canvas_ids()
         files = self.find_files()
         box = self.new_sandbox()
         self.releases = load_releases(self.options.root)
@@ -122,6 +124,8 @@ class Session:
         try:
             references = self.references(box, todo, jobs, threads)
             return self.grade(todo, self.workers(box, references, jobs, threads))
+        except pipeline.ReferenceFailed as error:
+            raise Stop(f"Cannot grade: {error}") from None
         except KeyboardInterrupt:
             self.interrupted(todo)
             return None
@@ -137,6 +141,15 @@ class Session:
             return identity.People(None)
         except identity.RosterError as error:
             raise Stop(f"Cannot use the roster: {error}") from None
+
+    def read_canvas_ids(self) -> dict[str, str]:
+        """Each notebook's Canvas assignment id (``course.toml``), checked before anything runs."""
+        if not self.options.canvas:
+            return {}
+        try:
+            return lms.canvas_ids(self.options.root / "course.toml")
+        except lms.CourseSettingsError as error:
+            raise Stop(str(error)) from None
 
     def find_files(self) -> list[Path]:
         """Step 2: every file under the folder; refuses a folder of archives only, or none."""
@@ -175,15 +188,16 @@ class Session:
             todo.append((path, name))
         return todo
 
-    def references(self, box: sandbox.Sandbox, todo: list, jobs: int, threads: int) -> dict:
-        """Step 3: the solutions' reference runs (only when there is something to grade)."""
+    def references(self, box: sandbox.Sandbox, todo: list, jobs: int, threads: int):
+        """Step 3: the solutions' reference runs. On this machine each runs when the first file of its
+        notebook comes (a folder of one notebook runs one solution); a Dask cluster gets them all first."""
         if not todo:
             return {}
+        if not self.options.scheduler:
+            say("each solution runs once for reference, when the first file of its notebook comes")
+            return pipeline.References(self.releases, box, threads)
         say(f"running the {len(self.releases)} solutions once for reference")
-        try:
-            return pipeline.reference_runs(self.releases, box, min(jobs, len(self.releases)), threads)
-        except pipeline.ReferenceFailed as error:
-            raise Stop(f"Cannot grade: {error}") from None
+        return pipeline.reference_runs(self.releases, box, min(jobs, len(self.releases)), threads)
 
     def workers(self, box: sandbox.Sandbox, references: dict, jobs: int, threads: int):
         options = self.options
@@ -197,9 +211,13 @@ class Session:
         mode = "WITHOUT a sandbox (--unsafe-no-sandbox)" if self.options.unsafe else "in a bubblewrap sandbox each"
         say(f"grading {len(todo)} files {mode}, {workers.description}")
         try:
-            return workers_module.grade_all(todo, workers, self.store)
+            graded = workers_module.grade_all(todo, workers, self.store)
         finally:
             workers.close()
+        for result in other_notebooks(graded):
+            self.store.add(result)
+            warn(f"{one_line(result.path, 100)}: {result.reasons[-1].text}")
+        return len(graded)
 
     def interrupted(self, todo: list) -> None:
         """After a Ctrl-C: say what was kept and how to go on."""
@@ -280,7 +298,9 @@ class Session:
             warn("not writing the LMS files: an LMS needs the roster's ids (pass --roster roster.csv)")
             return
         possible = {r.assignment: r.max_points + (self.written_max or {}).get(r.assignment, 0) for r in self.releases}
-        done = [lms.write_canvas(options.canvas, rows, self.people, assignments, possible)] if options.canvas else []
+        done = []
+        if options.canvas:
+            done += lms.write_canvas_each(options.canvas, rows, self.people, assignments, possible, self.canvas_ids)
         if options.moodle:
             done += lms.write_moodle(options.moodle, rows, self.people, assignments)
         for out in done:

@@ -53,21 +53,23 @@ class LocalWorkers:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def grade_all(todo: list[tuple[Path, str]], workers, store: Store) -> int:
+def grade_all(todo: list[tuple[Path, str]], workers, store: Store) -> list[FileResult]:
     """Grade ``(path, name)`` pairs on ``workers`` (``LocalWorkers`` or ``DaskWorkers``); each result
     reaches the store as its file finishes. A worker that fails on one file costs that file's
-    result only. Returns how many files were graded."""
-    failed = graded = 0
+    result only. Returns the results, in the order files finished."""
+    failed, graded = 0, []
     with tqdm(total=len(todo), desc="grading", unit="file", disable=not sys.stderr.isatty()) as bar:
         for name, future in workers.results(todo):
             try:
                 result, seconds = future.result()
             except Cancelled:
                 continue
+            except pipeline.ReferenceFailed:
+                raise  # the course cannot be graded blind: the session stops and says why
             except Exception as error:  # noqa: BLE001 - a worker that died, a lost connection
                 result, seconds = pipeline.grader_failed(name, error), 0.0
             store.add(result)
-            graded += 1
+            graded.append(result)
             failed += not result.finished
             bar.update(1)
             bar.set_postfix(failed=failed, refresh=False)
