@@ -102,3 +102,22 @@ def test_a_solution_that_fails_its_own_tests_stops_grading_with_the_reason(tmp_p
     assert done.returncode == 2, done.stdout + done.stderr
     assert "Cannot grade: 00_tiny: the solution's own run fails test_square" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_late_work_follows_the_rule_in_course_toml(course, tmp_path):
+    """Every file is late for a due date in 2000: with a 50% penalty the by-file table keeps what the
+    file earned, the student's row halves it and says why."""
+    (course / "course.toml").write_text('[late]\n00_tiny = { due = 2000-01-01T00:00:00Z, penalty = 0.5 }\n')
+    try:
+        folder = tmp_path / "submitted"
+        folder.mkdir()
+        nbformat.write(with_names(perfect(), "Ada Lovelace", "self"), folder / "ada.ipynb")
+        out, students = tmp_path / "grades-by-file.csv", tmp_path / "grades.csv"
+        done = run_grader(folder, course, out, "--students", str(students))
+    finally:
+        (course / "course.toml").unlink()
+    assert done.returncode == 0, done.stderr
+    (row,) = rows(out).values()
+    assert row["total"] == "5" and "handed in late (due 2000-01-01T00:00:00+00:00): 50% off" in row["reason"]
+    (student,) = csv.DictReader(students.open(newline=""))
+    assert student["total"] == "2.5" and "handed in late: 5 autograded points less 50% = 2.5" in student["reason"]

@@ -5,7 +5,8 @@ partner. For each assignment:
 
 * a pair is **confirmed** when each partner has a file naming the other, or the roster pairs them;
 * a student's **counted file** is the best-scoring one they handed in or a confirmed partner
-  handed in (the first of equals in file-name order);
+  handed in (the first of equals in file-name order; where the late rule is "on-time", the best
+  on-time one when there is one, ``late``);
 * a **one-sided claim** (naming someone whose files do not name you back) is flagged on the
   claimant and changes nothing for the student named;
 * a file whose submitter cannot be told (no name, or one that matches nobody on the roster) is
@@ -19,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .identity import Authorship, People, Student, authorship
+from .late import LATE
 from .results import FileResult, reason_line
 
 
@@ -63,8 +65,10 @@ def _name(people: People, sid: str) -> str:
     return student.name if student else sid
 
 
-def credit(results: list[FileResult], assignments: list[str], people: People) -> Credits:
-    """Resolve every file's authorship and credit each student (see the module docstring)."""
+def credit(results: list[FileResult], assignments: list[str], people: People,
+           on_time_first: frozenset[str] = frozenset()) -> Credits:
+    """Resolve every file's authorship and credit each student (see the module docstring);
+    ``on_time_first``: assignments whose late files count only when a student has no on-time one."""
     claims = [(r, authorship(r, people)) for r in sorted(results, key=lambda r: r.path)
               if r.assignment in assignments]
     roster_pairs = {frozenset((s.id, s.partner)) for s in people.students.values() if s.partner}
@@ -104,7 +108,9 @@ def credit(results: list[FileResult], assignments: list[str], people: People) ->
                 student_notes.append(f"{assignment}: your files name different partners")
             candidates = [*files.get(sid, []), *(r for p in confirmed for r in files.get(p, []))]
             # the highest score; of equals, the first in file-name order (max keeps the first maximum)
-            best = max(sorted(candidates, key=lambda r: r.path), key=lambda r: r.points, default=None)
+            on_time = assignment in on_time_first
+            best = max(sorted(candidates, key=lambda r: r.path), default=None,
+                       key=lambda r: (not (on_time and LATE in r.flags), r.points))
             unit = "+".join(sorted([sid, *confirmed])) if len(confirmed) == 1 else sid
             if best is not None and best.flagged:
                 flagged = True

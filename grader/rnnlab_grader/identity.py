@@ -50,7 +50,7 @@ ALIASES = {
 }
 # Canvas: <sortable name lowercased, non-word characters removed>[_LATE]_<user id>_<file id>_<name>
 # (lib/content_zipper.rb); the name part may hold any Unicode letter.
-CANVAS_FILE = re.compile(r"(?P<login>[^\W_][\w-]*?)_(?:late_)?(?P<user>\d+)_(?P<submission>\d+)_.+", re.I)
+CANVAS_FILE = re.compile(r"(?P<login>[^\W_][\w-]*?)_(?P<late>late_)?(?P<user>\d+)_(?P<submission>\d+)_.+", re.I)
 MOODLE_PART = re.compile(r"(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_(?:file|onlinetext)_.*", re.I)
 
 
@@ -83,6 +83,13 @@ class Student:
     def sortable_name(self) -> str:
         """"Last, First" (Canvas's Student column)."""
         return ", ".join(p for p in (self.last_name, self.first_name) if p)
+
+
+def canvas_late(relative: str) -> bool:
+    """Whether Canvas marked a file of its download late (``<login>_LATE_<user>_<file>_<name>``, top level)."""
+    parts = Path(relative).parts
+    match = CANVAS_FILE.fullmatch(parts[0]) if len(parts) == 1 else None
+    return bool(match and match["late"])
 
 
 def name_key(text: str) -> str:

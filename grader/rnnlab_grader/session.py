@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import credits as credits_module
-from . import feedback, identity, lms, pipeline, sandbox, standing, submissions, summary, tables
+from . import feedback, identity, late, lms, pipeline, sandbox, standing, submissions, summary, tables
 from . import workers as workers_module
 from .releases import Release, load_releases, points
 from .results import FileResult, other_notebooks
@@ -88,6 +88,7 @@ class Session:
         self.credits: credits_module.Credits | None = None
         self.hand = self.written_max = None
         self.canvas_ids: dict[str, str] = {}
+        self.late_rules: dict[str, late.LateRule] = {}
 
     def run(self) -> int:
         """Grade, then write every output; the exit status (0, 2: cannot go on, 130: interrupted)."""
@@ -115,6 +116,7 @@ class Session:
         """Steps 1-4; the number of files graded, None when a Ctrl-C stopped grading."""
         self.people = self.read_people()
         self.canvas_ids = self.read_canvas_ids()
+        self.late_rules = self.read_late_rules()
         files = self.find_files()
         box = self.new_sandbox()
         self.releases = load_releases(self.options.root)
@@ -149,6 +151,13 @@ class Session:
         try:
             return lms.canvas_ids(self.options.root / "course.toml")
         except lms.CourseSettingsError as error:
+            raise Stop(str(error)) from None
+
+    def read_late_rules(self) -> dict[str, late.LateRule]:
+        """Each notebook's due date and late rule (``course.toml``), checked before anything runs."""
+        try:
+            return late.read_rules(self.options.root / "course.toml")
+        except late.LateSettingsError as error:
             raise Stop(str(error)) from None
 
     def find_files(self) -> list[Path]:
@@ -227,11 +236,11 @@ class Session:
 
     def write_outputs(self) -> None:
         """Steps 5-10 from the whole store."""
-        results, assignments = self.store.all(), self.assignments()
-        self.credits = credits_module.credit(results, assignments, self.people)
+        results, assignments = late.mark(self.store.all(), self.late_rules), self.assignments()
+        self.credits = self.credit(results, assignments)
         self.say_people()
         results = self.mark_similar(results)
-        self.credits = credits_module.credit(results, assignments, self.people)  # with the similarity flags
+        self.credits = self.credit(results, assignments)  # with the similarity flags
         tables.write_by_file(self.options.out, results, assignments)
         say(f"wrote {self.options.out} ({len(results)} files in {self.store.folder})")
         self.import_gradebook(assignments)
@@ -239,6 +248,11 @@ class Session:
         self.write_lms(rows, assignments)
         self.write_feedback()
         self.write_summary(results)
+
+    def credit(self, results: list[FileResult], assignments: list[str]) -> credits_module.Credits:
+        """Step 5: which file counts for which student (an on-time file first where the late rule says so)."""
+        on_time = frozenset(a for a, rule in self.late_rules.items() if rule.rule == "on-time")
+        return credits_module.credit(results, assignments, self.people, on_time)
 
     def say_people(self) -> None:
         """Step 5: whom the files were credited to."""
@@ -283,7 +297,8 @@ class Session:
     def student_rows(self, assignments: list[str]) -> list[standing.StudentRow]:
         """Step 8: one row per student, written to ``--students``."""
         max_points = {r.assignment: r.max_points for r in self.releases}
-        rows = standing.student_rows(self.credits, assignments, max_points, self.hand, self.written_max)
+        penalties = {a: rule.penalty for a, rule in self.late_rules.items() if rule.rule == "penalty"}
+        rows = standing.student_rows(self.credits, assignments, max_points, self.hand, self.written_max, penalties)
         if self.options.students:
             tables.write_students(self.options.students, rows, assignments)
             say(f"wrote {self.options.students}")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from .credits import Credits
 from .gradebook import HandScore
 from .identity import Student
+from .late import LATE
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,8 @@ def _similar_notes(credits: Credits) -> dict[str, list[str]]:
 
 
 def _student_row(student: Student, credits: Credits, assignments: list[str], maximum: float,
-                 hand: Mapping[tuple[str, str], HandScore] | None, similar: list[str]) -> StudentRow:
+                 hand: Mapping[tuple[str, str], HandScore] | None, similar: list[str],
+                 penalties: Mapping[str, float]) -> StudentRow:
     auto: dict[str, float | None] = {}
     written: dict[str, float | None] = {}
     notes, files, flagged = [], [], bool(similar)
@@ -74,6 +76,9 @@ def _student_row(student: Student, credits: Credits, assignments: list[str], max
             written[a] = score.written if score.of else None
             if score.of and score.graded < score.of:
                 notes.append(f"{a}: written answers {score.graded} of {score.of} graded")
+        if penalties.get(a) and LATE in entry.result.flags:
+            before, auto[a] = auto[a], round(auto[a] * (1 - penalties[a]), 6)
+            notes.append(f"{a}: handed in late: {before:g} autograded points less {penalties[a]:.0%} = {auto[a]:g}")
     total = sum((auto[a] or 0.0) + (written[a] or 0.0) for a in assignments)
     return StudentRow(student, student.name, auto, written, total, maximum, flagged,
                       tuple(dict.fromkeys(notes + similar)), tuple(sorted(set(files))))
@@ -81,15 +86,18 @@ def _student_row(student: Student, credits: Credits, assignments: list[str], max
 
 def student_rows(credits: Credits, assignments: list[str], max_points: Mapping[str, float],
                  hand: Mapping[tuple[str, str], HandScore] | None = None,
-                 written_max: Mapping[str, float] | None = None) -> list[StudentRow]:
+                 written_max: Mapping[str, float] | None = None,
+                 penalties: Mapping[str, float] | None = None) -> list[StudentRow]:
     """One row per student (``credits.credit``): per assignment the counted file's points. With
     ``hand`` (keyed by gradebook entry and assignment), a notebook's autograded points are the
     gradebook's (formgrader's overrides win) and ``written`` holds the hand-graded points so far, with
-    a note "k of n graded" until all are; ``max_total`` adds ``written_max``. Files nobody can be
-    credited with get a flagged row each, so no points go missing."""
+    a note "k of n graded" until all are; ``max_total`` adds ``written_max``. ``penalties``: per
+    assignment, the share a late counted file loses (``late``). Files nobody can be credited with get
+    a flagged row each, so no points go missing."""
     maximum = sum(max_points.get(a, 0) + (written_max or {}).get(a, 0) for a in assignments)
     similar = _similar_notes(credits)
-    rows = [_student_row(s, credits, assignments, maximum, hand, similar.get(s.id, [])) for s in credits.students()]
+    rows = [_student_row(s, credits, assignments, maximum, hand, similar.get(s.id, []), penalties or {})
+            for s in credits.students()]
     for result, claim in credits.unidentified:
         rows.append(StudentRow(None, f"(unidentified) {result.path}", {result.assignment: result.points}, {},
                                result.points, maximum, True,
