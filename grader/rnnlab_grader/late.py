@@ -14,19 +14,19 @@ once; nothing about it is kept in a result.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
 from .identity import canvas_late
-from .results import FileResult, Reason, ReasonKind
+from .releases import CourseSettingsError, course_settings
+from .results import FileResult, flagged_with
 
 LATE = "late"
 RULES = ("flag", "on-time", "penalty")
 
 
-class LateSettingsError(ValueError):
+class LateSettingsError(CourseSettingsError):
     """``course.toml``'s ``[late]`` table cannot be used; ``str(error)`` says what to fix."""
 
 
@@ -46,13 +46,8 @@ class LateRule:
 
 def read_rules(course_toml: Path) -> dict[str, LateRule]:
     """Each notebook's ``LateRule`` from ``course.toml`` (none: every notebook flags Canvas's LATE files)."""
-    import tomllib
-
-    try:
-        table = tomllib.loads(course_toml.read_text(encoding="utf-8")) if course_toml.is_file() else {}
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise LateSettingsError(f"{course_toml}: {error}") from None
-    return {name: _rule(name, entry) for name, entry in table.get("late", {}).items()}
+    late = course_settings(course_toml).get("late", {})
+    return {name: _rule(name, entry) for name, entry in late.items()}
 
 
 def _rule(name: str, entry) -> LateRule:
@@ -86,7 +81,6 @@ def mark(results: list[FileResult], rules: dict[str, LateRule]) -> list[FileResu
         rule = rules.get(result.assignment, LateRule())
         if result.graded and is_late(result, rule) and LATE not in result.flags:
             due = f" (due {rule.due.isoformat()})" if rule.due else ""
-            result = dataclasses.replace(result, flags=tuple(sorted({*result.flags, LATE})), reasons=(
-                *result.reasons, Reason(ReasonKind.HANDED_IN, f"handed in late{due}: {rule.describe()}")))
+            result = flagged_with(result, LATE, f"handed in late{due}: {rule.describe()}")
         marked.append(result)
     return marked

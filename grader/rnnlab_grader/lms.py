@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .identity import People
+from .releases import CourseSettingsError, course_settings
 from .standing import StudentRow
 from .tables import write_lms
 
@@ -39,19 +40,9 @@ class Written:
     left_out: list[str] = field(default_factory=list)
 
 
-class CourseSettingsError(ValueError):
-    """``course.toml``'s grading settings cannot be used; ``str(error)`` says what to fix."""
-
-
 def canvas_ids(course_toml: Path) -> dict[str, str]:
     """Each notebook's Canvas assignment id from ``course.toml`` (``[canvas.assignment_ids]``)."""
-    import tomllib
-
-    try:
-        table = tomllib.loads(course_toml.read_text(encoding="utf-8")) if course_toml.is_file() else {}
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise CourseSettingsError(f"{course_toml}: {error}") from None
-    ids = table.get("canvas", {}).get("assignment_ids", {})
+    ids = course_settings(course_toml).get("canvas", {}).get("assignment_ids", {})
     bad = [f"{name} = {value!r}" for name, value in ids.items() if not str(value).isdigit()]
     if bad:
         raise CourseSettingsError(f"{course_toml}: [canvas.assignment_ids] takes the number at the end of each "

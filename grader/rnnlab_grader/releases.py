@@ -10,6 +10,21 @@ import nbformat
 from .cells import nbgrader_meta
 
 
+class CourseSettingsError(ValueError):
+    """``course.toml``'s grading settings cannot be used; ``str(error)`` says what to fix."""
+
+
+def course_settings(course_toml: Path) -> dict:
+    """``course.toml`` as a table (empty when there is none): the grading settings ``lms`` and
+    ``late`` read from it."""
+    import tomllib
+
+    try:
+        return tomllib.loads(course_toml.read_text(encoding="utf-8")) if course_toml.is_file() else {}
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise CourseSettingsError(f"{course_toml}: {error}") from None
+
+
 def points(notebook) -> tuple[float, float]:
     """(autograded points, manually graded points) of a notebook's graded cells."""
     auto = manual = 0.0

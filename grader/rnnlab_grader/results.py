@@ -127,6 +127,12 @@ def ungradable(path: str, why: str, kind: ReasonKind = ReasonKind.UNGRADABLE, **
     return FileResult(path, reasons=(Reason(kind, why),), **fields)
 
 
+def flagged_with(result: FileResult, flag: str, why: str) -> FileResult:
+    """``result`` flagged ``flag`` for a person, with ``why`` as a reason about how it was handed in."""
+    return dataclasses.replace(result, flags=tuple(sorted({*result.flags, flag})),
+                               reasons=(*result.reasons, Reason(ReasonKind.HANDED_IN, why)))
+
+
 OTHER_NOTEBOOK = "other-notebook"
 MOSTLY = 0.75  # a folder is one notebook's when at least this share of its graded files are that notebook
 MOSTLY_MIN_FILES = 4
@@ -148,8 +154,7 @@ def other_notebooks(results: list[FileResult]) -> list[FileResult]:
         return []
     why = (f"graded as {{}}, but {most} of the {len(graded)} files in this folder are {main}: check it was handed "
            "in to the right assignment")
-    return [dataclasses.replace(r, flags=tuple(sorted({*r.flags, OTHER_NOTEBOOK})),
-                                reasons=(*r.reasons, Reason(ReasonKind.HANDED_IN, why.format(r.assignment))))
+    return [flagged_with(r, OTHER_NOTEBOOK, why.format(r.assignment))
             for r in graded if r.assignment != main and OTHER_NOTEBOOK not in r.flags]
 
 

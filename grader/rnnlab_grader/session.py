@@ -25,7 +25,7 @@ from pathlib import Path
 from . import credits as credits_module
 from . import feedback, identity, late, lms, pipeline, sandbox, standing, submissions, summary, tables
 from . import workers as workers_module
-from .releases import Release, load_releases, points
+from .releases import CourseSettingsError, Release, load_releases, points
 from .results import FileResult, other_notebooks
 from .sandbox import Limits, SandboxUnavailable
 from .sanitise import one_line
@@ -98,7 +98,7 @@ class Session:
             with self.store.locked():
                 self.store.load()
                 if self.grade_folder() is None:
-                    tables.write_by_file(self.options.out, self.store.all(), self.assignments())
+                    tables.write_by_file(self.options.out, self.stored_results(), self.assignments())
                     return INTERRUPTED
                 self.write_outputs()
                 return 0
@@ -109,14 +109,17 @@ class Session:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
 
+    def stored_results(self) -> list[FileResult]:
+        """Every result in the store, late files marked by this course's rules (worked out afresh)."""
+        return late.mark(self.store.all(), self.late_rules)
+
     def assignments(self) -> list[str]:
         return sorted(r.assignment for r in self.releases)
 
     def grade_folder(self) -> int | None:
         """Steps 1-4; the number of files graded, None when a Ctrl-C stopped grading."""
         self.people = self.read_people()
-        self.canvas_ids = self.read_canvas_ids()
-        self.late_rules = self.read_late_rules()
+        self.read_course_settings()
         files = self.find_files()
         box = self.new_sandbox()
         self.releases = load_releases(self.options.root)
@@ -144,20 +147,13 @@ class Session:
         except identity.RosterError as error:
             raise Stop(f"Cannot use the roster: {error}") from None
 
-    def read_canvas_ids(self) -> dict[str, str]:
-        """Each notebook's Canvas assignment id (``course.toml``), checked before anything runs."""
-        if not self.options.canvas:
-            return {}
+    def read_course_settings(self) -> None:
+        """Each notebook's Canvas assignment id and late rule (``course.toml``), checked before anything runs."""
+        course_toml = self.options.root / "course.toml"
         try:
-            return lms.canvas_ids(self.options.root / "course.toml")
-        except lms.CourseSettingsError as error:
-            raise Stop(str(error)) from None
-
-    def read_late_rules(self) -> dict[str, late.LateRule]:
-        """Each notebook's due date and late rule (``course.toml``), checked before anything runs."""
-        try:
-            return late.read_rules(self.options.root / "course.toml")
-        except late.LateSettingsError as error:
+            self.canvas_ids = lms.canvas_ids(course_toml) if self.options.canvas else {}
+            self.late_rules = late.read_rules(course_toml)
+        except CourseSettingsError as error:
             raise Stop(str(error)) from None
 
     def find_files(self) -> list[Path]:
@@ -185,12 +181,12 @@ class Session:
     def to_grade(self, files: list[Path]) -> list[tuple[Path, str]]:
         """(path, name in the tables) of each file to grade: all, or with ``--resume`` those the
         store does not hold with the same content."""
-        todo = []
+        todo, graded = [], self.store.graded_files() if self.options.resume else set()
         for path in files:
             name = str(path.relative_to(self.options.submissions))
-            if self.options.resume and path.is_file() and not path.is_symlink():
+            if graded and path.is_file() and not path.is_symlink():
                 try:
-                    if self.store.done(name, submissions.sha256(path)):
+                    if (name, submissions.sha256(path)) in graded:
                         continue
                 except (OSError, submissions.Unreadable):
                     pass  # graded again, and refused with its reason
@@ -230,13 +226,14 @@ class Session:
 
     def interrupted(self, todo: list) -> None:
         """After a Ctrl-C: say what was kept and how to go on."""
-        kept = sum(1 for path, name in todo if any(r.path == name for r in self.store.results.values()))
+        stored = {r.path for r in self.store.results.values()}
+        kept = sum(1 for _, name in todo if name in stored)
         warn(f"\nstopped: {kept} of {len(todo)} files of this run are graded and kept in {self.store.folder}; "
              "grade the rest with the same command and RESUME=1 (--resume)")
 
     def write_outputs(self) -> None:
         """Steps 5-10 from the whole store."""
-        results, assignments = late.mark(self.store.all(), self.late_rules), self.assignments()
+        results, assignments = self.stored_results(), self.assignments()
         self.credits = self.credit(results, assignments)
         self.say_people()
         results = self.mark_similar(results)

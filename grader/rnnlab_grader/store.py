@@ -72,9 +72,9 @@ class Store:
                 self.results[result.key] = result
         return self
 
-    def done(self, path: str, sha256: str) -> bool:
-        """Whether this file, with this content, already has a result (``RESUME=1``)."""
-        return any(r.path == path and r.sha256 == sha256 for r in self.results.values())
+    def graded_files(self) -> set[tuple[str, str]]:
+        """(path, sha256) of every file the store holds a result of (``RESUME=1`` skips them)."""
+        return {(r.path, r.sha256) for r in self.results.values()}
 
     def add(self, result: FileResult) -> None:
         """Keep ``result``: its graded copy first, then its line, flushed to disk."""
