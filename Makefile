@@ -10,7 +10,7 @@ PROFILE ?= fast
 GRADES_BASE = $(basename $(or $(GRADES),grades.csv))
 
 # A variable this Makefile does not read would be silently ignored (RESUM=1 regrades the class): refuse it.
-KNOWN_VARIABLES := PYTHON PROFILE DATA SUBMISSIONS GRADES ROSTER RESUME JOBS SCHEDULER FEEDBACK UNSAFE_NO_SANDBOX EXPORT
+KNOWN_VARIABLES := PYTHON PROFILE DATA SUBMISSIONS GRADES ROSTER WORKSHEETS RESUME JOBS SCHEDULER FEEDBACK UNSAFE_NO_SANDBOX EXPORT
 UNKNOWN_VARIABLES := $(filter-out $(KNOWN_VARIABLES),$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
 ifneq ($(UNKNOWN_VARIABLES),)
 $(error unknown variable $(UNKNOWN_VARIABLES) (this Makefile reads $(KNOWN_VARIABLES)); see `make help`)
@@ -26,6 +26,7 @@ help:
 	@echo "make grade SUBMISSIONS=<folder> [ROSTER=roster.csv] [GRADES=grades.csv] [RESUME=1] [JOBS=N] [SCHEDULER=tcp://host:8786]"
 	@echo "                 autograde every file in the folder (sandboxed, N at once, default one per core; or on a Dask cluster)"
 	@echo "                 ROSTER: the class list (README: Grading); typed names are matched to it, and"
+	@echo "                 WORKSHEETS: Moodle grading worksheets (space-separated), to tell students of one name apart"
 	@echo "                 GRADES minus .csv plus -canvas.csv / -moodle-<notebook>.csv: files Canvas and Moodle import"
 	@echo "                 GRADES: one row per student; GRADES minus .csv plus -by-file.csv: one row per file"
 	@echo "                 RESUME=1: grade only new or changed files, and refresh hand grades and feedback"
@@ -87,10 +88,11 @@ grade-check:
 	@test -e "$(SUBMISSIONS)" || { echo "SUBMISSIONS=$(SUBMISSIONS) does not exist: pass the folder the LMS's download was unpacked into"; exit 2; }
 	@test -d "$(SUBMISSIONS)" || { echo "SUBMISSIONS=$(SUBMISSIONS) is a file: put the submitted files in a folder and pass the folder"; exit 2; }
 	@test -z "$(ROSTER)" || test -f "$(ROSTER)" || { echo "ROSTER=$(ROSTER) is not a file: pass the class list as CSV (README: Grading)"; exit 2; }
+	@for sheet in $(WORKSHEETS); do test -f "$$sheet" || { echo "WORKSHEETS: $$sheet is not a file: pass Moodle's grading worksheet of the assignment (CSV)"; exit 2; }; done
 	@test -z "$(RESUME)" || test "$(RESUME)" = 1 || { echo "RESUME=$(RESUME): only RESUME=1 (grade new or changed files only) is understood; leave RESUME out to grade every file"; exit 2; }
 
 grade: grade-check build/.released sandbox
-	$(BIN)/rnnlab-grade "$(SUBMISSIONS)" --students "$(GRADES_BASE).csv" --out "$(GRADES_BASE)-by-file.csv" --store "$(GRADES_BASE)-results" --feedback "$(or $(FEEDBACK),feedback)" --summary "$(GRADES_BASE)-summary.png" --similarity "$(GRADES_BASE)-similarity.html" --gradebook gradebook.db $(if $(ROSTER),--roster "$(ROSTER)" --canvas "$(GRADES_BASE)-canvas.csv" --moodle "$(GRADES_BASE)-moodle.csv") $(if $(filter 1,$(RESUME)),--resume) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox)
+	$(BIN)/rnnlab-grade "$(SUBMISSIONS)" --students "$(GRADES_BASE).csv" --out "$(GRADES_BASE)-by-file.csv" --store "$(GRADES_BASE)-results" --feedback "$(or $(FEEDBACK),feedback)" --summary "$(GRADES_BASE)-summary.png" --similarity "$(GRADES_BASE)-similarity.html" --gradebook gradebook.db $(if $(ROSTER),--roster "$(ROSTER)" --canvas "$(GRADES_BASE)-canvas.csv" --moodle "$(GRADES_BASE)-moodle.csv") $(foreach sheet,$(WORKSHEETS),--moodle-worksheet "$(sheet)") $(if $(filter 1,$(RESUME)),--resume) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox)
 
 export: release
 	$(PY) scripts/export.py "$(or $(EXPORT),build/student-repo)"

@@ -2,7 +2,8 @@
 import csv
 
 from rnnlab_grader import lms
-from rnnlab_grader.identity import People, Student
+from rnnlab_grader.identity import People
+from rnnlab_grader.roster import Student
 from rnnlab_grader.standing import StudentRow
 
 ADA = Student("s001", "Ada", "Lovelace", "ada@uni.edu", "A", "1001", "SIS1", "alovelace", "M1")

@@ -34,3 +34,22 @@ def test_a_file_similar_to_another_flags_its_student_and_changes_no_points():
     eve = next(r for r in standing.student_rows(table, ["nb1"], {"nb1": 5}) if r.label == "Eve")
     assert eve.flagged and eve.total == 5.0
     assert "nb1: eve.ipynb is similar to ada.ipynb (0.97) (see the similarity report)" in eve.notes
+
+
+def test_every_roster_student_with_nothing_counted_is_told_why():
+    from rnnlab_grader.roster import Student
+
+    class_list = [Student("s1", "Ada", "Lovelace"), Student("s2", "Grace", "Hopper"), Student("s3", "Alan", "Turing"),
+                  Student("s4", "Mia", "Wong", partner="s5"), Student("s5", "Eve", "Ng", partner="s4")]
+    results = [result("ada.ipynb", "Ada Lovelace", "Grace Hopper", 4.0),   # Grace never confirms
+               result("anon.ipynb", "Nobody Known", "self", 2.0)]          # credited to nobody
+    table = credits.credit(results, ["nb1", "nb2"], People(class_list))
+    rows = {r.id: r for r in standing.student_rows(table, ["nb1", "nb2"], {"nb1": 5, "nb2": 5})}
+    grace = rows["s2"].notes
+    assert "nb1: no file counts: you handed in no file we could identify as yours" in grace
+    assert "nb1: 1 file(s) could be credited to nobody (see their rows): check whether one is yours" in grace
+    assert any("Ada Lovelace named you as partner, but no file of yours names them back" in n for n in grace)
+    assert "nb1: no file counts: neither you nor Eve Ng handed one in" in rows["s4"].notes   # a roster pair
+    assert not any("Ada Lovelace named you" in n for n in rows["s3"].notes)
+    assert not any(n.startswith("nb2") for r in rows.values() for n in r.notes)   # nb2: nothing graded yet
+    assert rows["s1"].auto["nb1"] == 4.0 and not any("no file counts" in n for n in rows["s1"].notes)

@@ -2,7 +2,7 @@
 import csv
 
 from rnnlab_grader import tables
-from rnnlab_grader.identity import Student
+from rnnlab_grader.roster import Student
 from rnnlab_grader.standing import StudentRow
 from test_results import example
 

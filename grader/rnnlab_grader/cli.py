@@ -53,9 +53,13 @@ def parser() -> argparse.ArgumentParser:
                         "cells (autograded/ next to it) for formgrader, and add hand-graded points to the "
                         "--students table; hand grades are never overwritten")
     p.add_argument("--roster", type=Path, default=None,
-                   help="CSV of the class (id, first_name, last_name, email, section, canvas_id, sis_user_id, "
-                        "sis_login_id, moodle_id, partner); default: the gradebook's students, if any, else "
+                   help="the class: the course's CSV (id, first_name, last_name, email, section, canvas_id, "
+                        "sis_user_id, sis_login_id, moodle_id, partner), Canvas's gradebook export, or Moodle's grade "
+                        "export or grading worksheet; default: the gradebook's students, if any, else "
                         "typed names are used as they are")
+    p.add_argument("--moodle-worksheet", type=Path, action="append", default=[], dest="worksheets",
+                   help="Moodle's grading worksheet of an assignment (repeatable): its participant numbers, which "
+                        "Moodle writes into the download's folder names, tell apart students of one name")
     p.add_argument("--canvas", type=Path, default=None,
                    help="write a Canvas gradebook-import CSV here (needs a roster)")
     p.add_argument("--moodle", type=Path, default=None, help="write a Moodle grade-import CSV here (needs a roster)")
@@ -88,6 +92,7 @@ def options(argv: list[str] | None = None) -> Options:
     return Options(
         submissions=args.submissions, root=args.root.resolve(), out=args.out, store=store, students=args.students,
         feedback=args.feedback, summary=args.summary, gradebook=args.gradebook, roster=args.roster,
+        worksheets=tuple(args.worksheets),
         canvas=args.canvas, moodle=args.moodle, similarity=args.similarity,
         limits=Limits(args.wall, args.cell_timeout, args.memory_gib, args.processes), resume=args.resume,
         jobs=args.jobs, threads=args.threads, slot=args.slot, scheduler=args.scheduler,

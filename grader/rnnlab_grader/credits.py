@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .identity import Authorship, People, Student, authorship
+from .identity import Authorship, People, authorship
 from .late import LATE
 from .results import FileResult, reason_line
+from .roster import Student
 
 
 @dataclass

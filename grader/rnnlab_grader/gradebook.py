@@ -40,9 +40,9 @@ import PIL.Image
 from rnnlab_runner.protocol import OUTPUT_CHARS, OUTPUT_FIGURES
 
 from .cells import is_course, nbgrader_meta
-from .identity import GRADER_ENTRY
 from .releases import Release
 from .results import FileResult, GradedCopy, TestStatus
+from .roster import GRADER_ENTRY
 from .sanitise import plain_name, sanitise_notebook
 
 if TYPE_CHECKING:

@@ -1,88 +1,41 @@
 """Who handed in a file, and who their partner is: a roster, typed names matched to it, the
 names LMSs give downloaded files, and ids that cannot collide.
 
-* **The roster** (``--roster roster.csv``; or the students of the course's nbgrader gradebook) names
-  every student: ``id``, ``first_name``, ``last_name``, ``email`` and optionally ``section``,
-  ``canvas_id`` (Canvas's user id, the ``ID`` column of its gradebook), ``sis_user_id``,
-  ``sis_login_id``, ``moodle_id`` (Moodle's "ID number") and ``partner`` (the partner's roster id,
-  for pairs the instructor set). Headers are matched case-blind, with the usual aliases.
+* **The roster** (``--roster``; ``roster.read_roster``: the course's CSV, or Canvas's or Moodle's
+  own export; else the students of the course's nbgrader gradebook) names every student.
 * **Typed names** (``your_name`` and ``your_partner_name`` of the pair cell) are matched to the
   roster case-, accent- and spacing-blind, first-last or last-first, or by email or login; a small
   typo is forgiven when exactly one student is that close. A name that matches nobody, or two
   students equally, is *unmatched*: flagged and listed, never credited to anyone.
 * **File names** written by an LMS identify the submitter, whatever the notebook says: Canvas's
   ``<login>_<userid>_<fileid>_<file>`` (``_LATE_`` allowed) at the top level of the download by
-  its user id, Moodle's ``<Full Name>_<participant>_assignsubmission_file_`` folder (or, without
-  folders, file prefix) by the full name. Inside a Moodle folder the folder decides: the upload's
-  own name is the student's choice and never names anyone.
+  its user id, Moodle's ``<Full Name>_<participant>_assignsubmission_file`` folder (or, without
+  folders, file prefix) by its participant number when a grading worksheet gave it
+  (``roster.add_worksheets``), else by the full name when one student has it. Inside a Moodle
+  folder the folder decides: the upload's own name is the student's choice and never names anyone.
 * **Ids** are roster ids (checked to be path-safe and unique), or without a roster the typed name
   itself in an injective, path-safe spelling (``typed.ada-lovelace``): two different names never
   share a folder, a gradebook entry or a row. Nothing is a hash of what a student typed.
 """
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .results import FileResult
+from .roster import Student
 
-ROSTER_ENCODINGS = ("utf-8-sig", "cp1252")
-ROSTER_DELIMITERS = (",", ";", "\t")
-ROSTER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 TYPED_PREFIX = "typed."
 FUZZY_MIN, FUZZY_MARGIN = 0.85, 0.05
-ALIASES = {
-    "id": ("id", "student_id", "studentid", "student id", "username", "user"),
-    "first_name": ("first_name", "first name", "firstname", "given name", "given_name"),
-    "last_name": ("last_name", "last name", "lastname", "surname", "family name", "family_name"),
-    "email": ("email", "email address", "e-mail", "mail"),
-    "section": ("section",),
-    "canvas_id": ("canvas_id", "canvas id", "lms_user_id", "canvas user id"),
-    "sis_user_id": ("sis_user_id", "sis user id"),
-    "sis_login_id": ("sis_login_id", "sis login id", "login", "login_id"),
-    "moodle_id": ("moodle_id", "id number", "idnumber", "id_number"),
-    "partner": ("partner", "partner_id", "partner id"),
-}
 # Canvas: <sortable name lowercased, non-word characters removed>[_LATE]_<user id>_<file id>_<name>
 # (lib/content_zipper.rb); the name part may hold any Unicode letter.
 CANVAS_FILE = re.compile(r"(?P<login>[^\W_][\w-]*?)_(?P<late>late_)?(?P<user>\d+)_(?P<submission>\d+)_.+", re.I)
-MOODLE_PART = re.compile(r"(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_(?:file|onlinetext)_.*", re.I)
-
-
-class RosterError(ValueError):
-    """The roster file cannot be used; ``str(error)`` says which line and what to fix."""
-
-
-@dataclass(frozen=True)
-class Student:
-    """One student of the roster (or, without one, of the names typed in the pair cells)."""
-
-    id: str
-    first_name: str
-    last_name: str = ""
-    email: str = ""
-    section: str = ""
-    canvas_id: str = ""
-    sis_user_id: str = ""
-    sis_login_id: str = ""
-    moodle_id: str = ""
-    partner: str = ""
-    typed: bool = False  # no roster: the id spells the typed name
-
-    @property
-    def name(self) -> str:
-        """"First Last"."""
-        return " ".join(p for p in (self.first_name, self.last_name) if p)
-
-    @property
-    def sortable_name(self) -> str:
-        """"Last, First" (Canvas's Student column)."""
-        return ", ".join(p for p in (self.last_name, self.first_name) if p)
+# Moodle: <Full name>_<participant>_assignsubmission_file (4.1 and later; earlier with a trailing "_"), where the
+# participant number is the assignment's own (mod/assign/locallib.php, get_uniqueid_for_user)
+MOODLE_PART = re.compile(r"(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_(?:file|onlinetext)(?:_.*)?", re.I)
 
 
 def canvas_late(relative: str) -> bool:
@@ -118,80 +71,6 @@ def spelled_id(key: str) -> str:
     return "".join(out)
 
 
-def _column(header: list[str], field_name: str) -> int | None:
-    wanted = ALIASES[field_name]
-    for index, title in enumerate(header):
-        if " ".join(title.replace("\ufeff", "").split()).casefold() in wanted:
-            return index
-    return None
-
-
-def read_roster(path: Path) -> list[Student]:
-    """The students of a roster CSV (columns: see the module docstring). Raises ``RosterError``
-    on a missing column, a bad or repeated id, or a partner who is not on the roster."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise RosterError(f"cannot read the roster {path}: {error}") from None
-    text = None
-    for encoding in ROSTER_ENCODINGS:  # UTF-8 (with or without Excel's BOM), else Excel's Windows encoding
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    if text is None:
-        raise RosterError(f"the roster {path} is neither UTF-8 nor Windows-1252 text: save it as CSV UTF-8")
-    header_line = text.split("\n", 1)[0]
-    delimiter = max(ROSTER_DELIMITERS, key=header_line.count)  # Excel writes ';' where ',' is the decimal mark
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))  # quoted fields may hold line breaks
-    if not rows:
-        raise RosterError(f"the roster {path} is empty: its first line names the columns "
-                          "(id, first_name, last_name, email, ...)")
-    header, columns = rows[0], {}
-    for field_name in ALIASES:
-        columns[field_name] = _column(header, field_name)
-    for needed in ("id", "first_name", "last_name"):
-        if columns[needed] is None:
-            raise RosterError(f"the roster {path} has no {needed} column (its header, read with the delimiter "
-                              f"{delimiter!r}: {', '.join(header)})")
-    students: list[Student] = []
-    seen: dict[str, int] = {}
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        values = {f: (row[i].strip() if i is not None and i < len(row) else "") for f, i in columns.items()}
-        if not ROSTER_ID.fullmatch(values["id"]):
-            raise RosterError(f"{path} line {number}: the id {values['id']!r} is not 1-64 letters, digits, "
-                              "'.', '_', '@' or '-' starting with a letter or digit")
-        if values["id"].casefold() in seen:
-            raise RosterError(f"{path} line {number}: the id {values['id']!r} is also on line "
-                              f"{seen[values['id'].casefold()]}")
-        if not (values["first_name"] or values["last_name"]):
-            raise RosterError(f"{path} line {number}: no first or last name")
-        seen[values["id"].casefold()] = number
-        students.append(Student(**values))
-    ids = {s.id for s in students}
-    for student in students:
-        if student.partner and student.partner not in ids:
-            raise RosterError(f"{path}: {student.id}'s partner {student.partner!r} is not a roster id")
-    return students
-
-
-def gradebook_roster(db_url: str) -> list[Student]:
-    """The students an instructor put in the course's nbgrader gradebook (``nbgrader db student
-    add`` or import), leaving out the pair entries this grader writes there."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(db_url) as gradebook:
-        return [Student(s.id, s.first_name or "", s.last_name or "", s.email or "", canvas_id=s.lms_user_id or "")
-                for s in gradebook.students
-                if ROSTER_ID.fullmatch(s.id) and (s.lms_user_id or "") != GRADER_ENTRY]
-
-
-GRADER_ENTRY = "rnnlab:pair"  # the lms_user_id of gradebook entries this grader made (pairs, typed names)
-
-
 @dataclass
 class NameMatch:
     """A typed name resolved: the student, or None with the reason; ``note``: something a person
@@ -210,6 +89,7 @@ class People:
         self.students: dict[str, Student] = {s.id: s for s in roster or []}
         self._by_key: dict[str, list[Student]] = {}
         self._by_canvas = {s.canvas_id: s for s in roster or [] if s.canvas_id}
+        self._by_participant = {p: s for s in roster or [] for p in s.moodle_participants}
         for student in roster or []:
             keys = {name_key(f"{student.first_name} {student.last_name}"),
                     name_key(f"{student.last_name} {student.first_name}"),
@@ -287,12 +167,20 @@ class People:
         return None
 
     def _moodle(self, part: str) -> NameMatch:
+        """The student a Moodle folder (or file prefix) names: by its participant number, else by
+        the full name when exactly one student of the roster has it."""
         moodle = MOODLE_PART.fullmatch(part)
+        if moodle["participant"] in self._by_participant:
+            return NameMatch(self._by_participant[moodle["participant"]])
         exact = {s.id: s for s in self._by_key.get(name_key(moodle["name"]), [])}
         if len(exact) == 1:
             return NameMatch(next(iter(exact.values())))
-        return NameMatch(None, "the Moodle folder's name is " + ("not on the roster" if not exact
-                                                              else "shared by students of the roster"))
+        if not exact:
+            return NameMatch(None, "the Moodle folder's name is not on the roster")
+        return NameMatch(None, f"the Moodle folder's name is shared by {len(exact)} students of the roster "
+                               f"({', '.join(sorted(exact))}) and its participant number "
+                               f"{moodle['participant']} is in no grading worksheet given (pass the assignment's "
+                               "grading worksheet from Moodle: WORKSHEETS=<file.csv>)")
 
 
 @dataclass

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from . import credits as credits_module
 from . import feedback, identity, late, lms, pipeline, sandbox, standing, submissions, summary, tables
+from . import roster as roster_module
 from . import workers as workers_module
 from .releases import CourseSettingsError, Release, load_releases, points
 from .results import FileResult, other_notebooks
@@ -51,6 +52,7 @@ class Options:
     summary: Path | None = None
     gradebook: Path | None = None
     roster: Path | None = None
+    worksheets: tuple[Path, ...] = ()
     canvas: Path | None = None
     moodle: Path | None = None
     similarity: Path | None = None
@@ -136,15 +138,25 @@ class Session:
             return None
 
     def read_people(self) -> identity.People:
-        """Step 1: the roster, else the gradebook's students, else typed names as they are."""
+        """Step 1: the roster (with Moodle's participant numbers from its grading worksheets), else
+        the gradebook's students, else typed names as they are."""
         options = self.options
         try:
             if options.roster:
-                return identity.People(identity.read_roster(options.roster))
+                students = roster_module.read_roster(options.roster)
+                students, unmatched = roster_module.add_worksheets(students, list(options.worksheets))
+                if unmatched:
+                    warn("in the grading worksheets but not on the roster (by email or ID number): "
+                         + listed(unmatched))
+                return identity.People(students)
+            if options.worksheets:
+                raise Stop("A Moodle grading worksheet tells students apart only beside a roster: pass ROSTER too "
+                           "(the worksheet itself can be the roster)")
             if options.gradebook and options.gradebook.exists():
-                return identity.People(identity.gradebook_roster(f"sqlite:///{options.gradebook.resolve()}") or None)
+                url = f"sqlite:///{options.gradebook.resolve()}"
+                return identity.People(roster_module.gradebook_roster(url) or None)
             return identity.People(None)
-        except identity.RosterError as error:
+        except roster_module.RosterError as error:
             raise Stop(f"Cannot use the roster: {error}") from None
 
     def read_course_settings(self) -> None:

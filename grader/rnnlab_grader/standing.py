@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from .credits import Credits
 from .gradebook import HandScore
-from .identity import Student
 from .late import LATE
+from .roster import Student
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,28 @@ def _similar_notes(credits: Credits) -> dict[str, list[str]]:
     return similar
 
 
+def why_nothing(student: Student, assignment: str, credits: Credits) -> list[str]:
+    """Why no file counts for ``student`` on ``assignment`` (nothing when no file of it was graded
+    at all): no file handed in, files nobody could be identified with, a partner's one-sided claim."""
+    graded = [r for r, _ in credits.authorships if r.assignment == assignment]
+    if not graded:
+        return []
+    entry = credits.by_student.get((student.id, assignment))
+    partners = [credits.people.students[p].name for p in (entry.partners if entry else ())]
+    why = [f"{assignment}: no file counts: " + (f"neither you nor {' nor '.join(partners)} handed one in"
+                                                 if partners else "you handed in no file we could identify as yours")]
+    unidentified = [r.path for r, _ in credits.unidentified if r.assignment == assignment]
+    if unidentified:
+        why.append(f"{assignment}: {len(unidentified)} file(s) could be credited to nobody (see their rows): "
+                   "check whether one is yours")
+    claimants = sorted({credits.people.students[c.submitter].name for r, c in credits.authorships
+                        if r.assignment == assignment and c.partner == student.id and c.submitter is not None})
+    if claimants:
+        why.append(f"{assignment}: {', '.join(claimants)} named you as partner, but no file of yours names them "
+                   "back: a pair counts when both confirm it")
+    return why
+
+
 def _student_row(student: Student, credits: Credits, assignments: list[str], maximum: float,
                  hand: Mapping[tuple[str, str], HandScore] | None, similar: list[str],
                  penalties: Mapping[str, float]) -> StudentRow:
@@ -62,11 +84,11 @@ def _student_row(student: Student, credits: Credits, assignments: list[str], max
     for a in assignments:
         entry = credits.by_student.get((student.id, a))
         auto[a] = written[a] = None
-        if entry is None:
-            continue
-        notes += entry.notes
-        flagged |= entry.flagged
-        if entry.result is None:
+        if entry is not None:
+            notes += entry.notes
+            flagged |= entry.flagged
+        if entry is None or entry.result is None:
+            notes += why_nothing(student, a, credits)
             continue
         auto[a] = entry.result.points
         files.append(entry.result.path)
