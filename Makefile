@@ -92,7 +92,7 @@ grade-check:
 	@test -z "$(RESUME)" || test "$(RESUME)" = 1 || { echo "RESUME=$(RESUME): only RESUME=1 (grade new or changed files only) is understood; leave RESUME out to grade every file"; exit 2; }
 
 grade: grade-check build/.released sandbox
-	$(BIN)/rnnlab-grade "$(SUBMISSIONS)" --students "$(GRADES_BASE).csv" --out "$(GRADES_BASE)-by-file.csv" --store "$(GRADES_BASE)-results" --feedback "$(or $(FEEDBACK),feedback)" --summary "$(GRADES_BASE)-summary.png" --similarity "$(GRADES_BASE)-similarity.html" --gradebook gradebook.db $(if $(ROSTER),--roster "$(ROSTER)" --canvas "$(GRADES_BASE)-canvas.csv" --moodle "$(GRADES_BASE)-moodle.csv") $(foreach sheet,$(WORKSHEETS),--moodle-worksheet "$(sheet)") $(if $(filter 1,$(RESUME)),--resume) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox)
+	$(BIN)/rnnlab-grade "$(SUBMISSIONS)" --students "$(GRADES_BASE).csv" --out "$(GRADES_BASE)-by-file.csv" --store "$(GRADES_BASE)-results" --feedback "$(or $(FEEDBACK),feedback)" --uploads "$(or $(FEEDBACK),feedback)-upload" --final "$(GRADES_BASE)-final" --summary "$(GRADES_BASE)-summary.png" --similarity "$(GRADES_BASE)-similarity.html" --gradebook gradebook.db $(if $(ROSTER),--roster "$(ROSTER)" --canvas "$(GRADES_BASE)-canvas.csv" --moodle "$(GRADES_BASE)-moodle.csv") $(foreach sheet,$(WORKSHEETS),--moodle-worksheet "$(sheet)") $(if $(filter 1,$(RESUME)),--resume) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(UNSAFE_NO_SANDBOX),--unsafe-no-sandbox)
 
 export: release
 	$(PY) scripts/export.py "$(or $(EXPORT),build/student-repo)"

@@ -1,4 +1,5 @@
 """nbgrader configuration of the rnnlab course (instructor repository)."""
+import importlib.util
 import os
 
 c = get_config()  # noqa: F821 - provided by nbgrader
@@ -32,8 +33,10 @@ c.ClearSolutions.code_stub = {
 from nbconvert.preprocessors import ClearOutputPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
 
-c.ClearOutputPreprocessor.enabled = True
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ClearOutputPreprocessor, CSSHTMLHeaderPreprocessor]
+# The output clearing is an instance enabled here, for feedback only: enabled for every exporter
+# (c.ClearOutputPreprocessor.enabled), it would clear formgrader's view of the outputs too.
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ClearOutputPreprocessor(enabled=True),
+                                    CSSHTMLHeaderPreprocessor]
 
 
 def _refuse_unsandboxed_autograde(**_):
@@ -45,3 +48,13 @@ def _refuse_unsandboxed_autograde(**_):
 
 
 c.Autograde.pre_convert_hook = _refuse_unsandboxed_autograde
+
+# formgrader shows the maths of written answers with the copy of MathJax that the
+# jupyter_server_mathjax extension serves (installed with the grader), so it works offline: the
+# grader's templates/nbconvert/formgrade/mathjax.html.j2 is found before nbconvert's macro, which
+# loads MathJax from a CDN. nbgrader's own templates (formgrade, feedback) stay where they are.
+_grader, _nbgrader = importlib.util.find_spec("rnnlab_grader"), importlib.util.find_spec("nbgrader")  # not imported
+if _grader is not None and _nbgrader is not None:
+    c.HTMLExporter.extra_template_basedirs = [
+        os.path.join(list(_grader.submodule_search_locations)[0], "templates", "nbconvert"),
+        os.path.join(list(_nbgrader.submodule_search_locations)[0], "server_extensions", "formgrader", "templates")]

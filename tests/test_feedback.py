@@ -1,5 +1,5 @@
 """Feedback names what differed, and only what a student may read (``feedback``, ``tables``)."""
-from rnnlab_grader import feedback, pipeline, submissions, tables, verdicts
+from rnnlab_grader import explain, pipeline, submissions, tables, verdicts
 from rnnlab_grader.results import TestStatus
 from tiny_course import hidden
 
@@ -26,9 +26,9 @@ def test_a_differing_entry_travels_typed_and_the_tests_column_quotes_it():
 
 
 def test_feedback_names_a_visible_entry_and_never_a_hidden_one():
-    visible = feedback.describe(TEST_CELL, "fail", "ValueMismatch", 2, entry="grads[b_y]")
+    visible = explain.describe(TEST_CELL, "fail", "ValueMismatch", 2, entry="grads[b_y]")
     assert "grads[b_y]" in visible and "differs from the solution's" in visible
-    hidden = feedback.describe(TEST_CELL, "fail", "ValueMismatch", 4, entry="grads, fresh inputs 1")
+    hidden = explain.describe(TEST_CELL, "fail", "ValueMismatch", 4, entry="grads, fresh inputs 1")
     assert hidden.startswith("a hidden check failed") and "fresh" not in hidden
 
 
@@ -44,7 +44,7 @@ def test_the_verdict_names_the_solutions_entry():
 def test_feedback_reads_messages_from_the_release_text_only():
     """visible_message: a visible assert gives its message, a visible call its source (with the stub hint
     for the course's expect_implemented), a hidden line or a line out of range gives nothing."""
-    from rnnlab_grader.feedback import visible_message
+    from rnnlab_grader.explain import visible_message
 
     source = ('out = expect_implemented(square, 3)\nassert out == 9, "square(3) should be 9"\n'
               + hidden("assert square(-1) == 1, 'secret'\n") + "\nassert out > 0\n")

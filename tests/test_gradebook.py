@@ -300,12 +300,23 @@ def test_formgrader_in_a_real_browser(course, tmp_path):
         chrome.get(f"{base}/formgrader/submissions/{pair_id}")
         score = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "input.score")))
         assert "Your answer" in chrome.page_source
+        # the maths is typeset by the server's own MathJax: this machine has no network for a CDN
+        wait.until(lambda page: page.execute_script("return !!(window.MathJax && MathJax.isReady)"))
+        sources = [s.get_attribute("src") or "" for s in chrome.find_elements(By.TAG_NAME, "script")]
+        assert any("/static/jupyter_server_mathjax/MathJax.js" in s for s in sources), sources
+        assert not any("cdnjs" in s for s in sources)
+        wait.until(lambda page: page.execute_script("return document.querySelectorAll('.MathJax').length > 0"))
         time.sleep(2)  # time for a script to run, if one could
         assert chrome.title != "PWNED" and not (course["course"] / "pwned.txt").exists()
         score.clear()
         score.send_keys("0.5")
         score.send_keys("\t")
         time.sleep(3)  # formgrader saves on blur
+        with Gradebook(f"sqlite:///{course['course'] / 'gradebook.db'}") as gradebook:
+            alone_id = gradebook.find_submission_notebook(course["solution"].stem, ASSIGNMENT, "s003").id
+        chrome.get(f"{base}/formgrader/submissions/{alone_id}")  # the untouched release: why each test failed
+        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "input.score")))
+        assert "Autograder: failed because `rnn_forward`" in chrome.page_source, "no verdict under a failed test"
     finally:
         if chrome is not None:
             chrome.quit()

@@ -229,7 +229,7 @@ def test_the_gradebooks_students_are_the_roster_without_the_entries_the_grader_m
 def test_feedback_shows_an_fstring_message_as_text():
     import ast
 
-    from rnnlab_grader.feedback import message_text, visible_message
+    from rnnlab_grader.explain import message_text, visible_message
 
     node = ast.parse('f"expected shape {want}, got {out.shape}" + " (see the TODO)"', mode="eval").body
     assert message_text(node) == "expected shape …, got … (see the TODO)"
@@ -286,3 +286,22 @@ def test_a_file_from_someone_not_on_the_roster_never_counts_for_the_student_it_n
     assert rows["Ada Lovelace"]["nb1"] == "7" and "strangerx" not in rows["Ada Lovelace"]["reason"]
     stray = rows["(unidentified) strangerx_9999_12_nb.ipynb"]
     assert stray["flagged"] == "FLAGGED" and "Canvas user 9999 is not on the roster" in stray["reason"]
+
+
+def test_two_students_of_one_name_pair_through_the_lms():
+    """Canvas names who handed each file in; a typed "John Smith" then names the submitter when he is
+    one of the two, and as a partner means the John Smith whose own file names the claimant back."""
+    people = identity.People([roster_module.Student("s4", "John", "Smith", canvas_id="2004"),
+                              roster_module.Student("s5", "John", "Smith", canvas_id="2005"),
+                              roster_module.Student("s6", "Emmy", "Noether", canvas_id="2006")])
+    records = [record("smithjohn_2005_1_nb.ipynb", "John Smith", "Emmy Noether", "6"),
+               record("noetheremmy_2006_2_nb.ipynb", "Emmy Noether", "John Smith", "5"),
+               record("smithjohn_2004_3_nb.ipynb", "John Smith", "self", "2")]
+    table = credits.credit(records, ["nb1"], people)
+    emmy, john, other = (table.by_student[s, "nb1"] for s in ("s6", "s5", "s4"))
+    assert emmy.partners == ("s5",) and john.partners == ("s6",) and emmy.unit == "s5+s6"
+    assert emmy.result.points == john.result.points == 6 and not emmy.flagged and not john.flagged, emmy.notes
+    assert other.partners == () and other.result.points == 2 and not other.flagged
+    lonely = credits.credit(records[1:], ["nb1"], people).by_student["s6", "nb1"]   # nobody names Emmy back
+    assert lonely.partners == () and lonely.flagged
+    assert any("may be John Smith (s4) or John Smith (s5): neither names you back" in n for n in lonely.notes)

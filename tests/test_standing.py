@@ -53,3 +53,16 @@ def test_every_roster_student_with_nothing_counted_is_told_why():
     assert not any("Ada Lovelace named you" in n for n in rows["s3"].notes)
     assert not any(n.startswith("nb2") for r in rows.values() for n in r.notes)   # nb2: nothing graded yet
     assert rows["s1"].auto["nb1"] == 4.0 and not any("no file counts" in n for n in rows["s1"].notes)
+
+
+def test_hand_grading_is_complete_when_every_counted_entry_is_graded():
+    results = [result("ada.ipynb", "Ada", "self", 4.0), result("bob.ipynb", "Bob", "self", 3.0)]
+    table = credits.credit(results, ["nb1", "nb2"], People(None))
+    done, half = (WrittenGrade("q1", 2.0, 2.0, ""),), (WrittenGrade("q1", None, 2.0, ""),)
+    hand = {("typed.ada", "nb1"): HandScore(4.0, done), ("typed.bob", "nb1"): HandScore(3.0, half)}
+    assert standing.left_to_grade(table, "nb1", hand, 2.0) == (1, 2)
+    hand["typed.bob", "nb1"] = HandScore(3.0, done)
+    assert standing.left_to_grade(table, "nb1", hand, 2.0) == (0, 2)       # final
+    assert standing.left_to_grade(table, "nb1", None, 2.0) == (2, 2)       # no gradebook: nothing known graded
+    assert standing.left_to_grade(table, "nb1", None, 0.0) == (0, 2)       # nothing to grade by hand
+    assert standing.left_to_grade(table, "nb2", hand, 2.0) == (0, 0)       # nothing counted: not final

@@ -46,6 +46,12 @@ def parser() -> argparse.ArgumentParser:
                    help="also write one row per student here (both partners credited)")
     p.add_argument("--feedback", type=Path, default=None,
                    help="write one HTML page per student and notebook here (no hidden-test code)")
+    p.add_argument("--uploads", type=Path, default=None,
+                   help="pack the --feedback pages here as zips Canvas (Re-Upload Submissions) and Moodle (feedback "
+                        "files in a zip) take back, per notebook, for files the LMS named")
+    p.add_argument("--final", type=Path, default=None,
+                   help="write a notebook's LMS files here too once every counted file's written answers are "
+                        "graded in formgrader (removed while any is not)")
     p.add_argument("--summary", type=Path, default=None,
                    help="save the instructor's summary figure here (points per notebook, most failed tests)")
     p.add_argument("--gradebook", type=Path, default=None,
@@ -93,7 +99,7 @@ def options(argv: list[str] | None = None) -> Options:
         submissions=args.submissions, root=args.root.resolve(), out=args.out, store=store, students=args.students,
         feedback=args.feedback, summary=args.summary, gradebook=args.gradebook, roster=args.roster,
         worksheets=tuple(args.worksheets),
-        canvas=args.canvas, moodle=args.moodle, similarity=args.similarity,
+        canvas=args.canvas, moodle=args.moodle, similarity=args.similarity, uploads=args.uploads, final=args.final,
         limits=Limits(args.wall, args.cell_timeout, args.memory_gib, args.processes), resume=args.resume,
         jobs=args.jobs, threads=args.threads, slot=args.slot, scheduler=args.scheduler,
         unsafe=args.unsafe_no_sandbox)

@@ -66,12 +66,33 @@ def _name(people: People, sid: str) -> str:
     return student.name if student else sid
 
 
+def resolve_shared_names(claims: list[tuple[FileResult, Authorship]],
+                         people: People) -> list[tuple[FileResult, Authorship]]:
+    """A partner named by a name several students share (two John Smiths) is the one of them whose
+    own file of that assignment names the claimant back; with none or several, the claim is
+    unmatched and says so."""
+    naming = {(r.assignment, c.submitter, c.partner) for r, c in claims if c.submitter and c.partner}
+    resolved = []
+    for record, claim in claims:
+        if claim.partner_candidates:
+            back = [c for c in claim.partner_candidates if (record.assignment, c, claim.submitter) in naming]
+            if len(back) == 1:
+                claim = Authorship(claim.submitter, back[0], claim.notes)
+            else:
+                names = " or ".join(f"{_name(people, c)} ({c})" for c in claim.partner_candidates)
+                claim = Authorship(claim.submitter, None, [*claim.notes, (
+                    f"your_partner_name {record.your_partner_name!r} may be {names}: "
+                    + ("neither" if not back else "more than one") + " names you back in their own file")])
+        resolved.append((record, claim))
+    return resolved
+
+
 def credit(results: list[FileResult], assignments: list[str], people: People,
            on_time_first: frozenset[str] = frozenset()) -> Credits:
     """Resolve every file's authorship and credit each student (see the module docstring);
     ``on_time_first``: assignments whose late files count only when a student has no on-time one."""
-    claims = [(r, authorship(r, people)) for r in sorted(results, key=lambda r: r.path)
-              if r.assignment in assignments]
+    claims = resolve_shared_names([(r, authorship(r, people)) for r in sorted(results, key=lambda r: r.path)
+                                   if r.assignment in assignments], people)
     roster_pairs = {frozenset((s.id, s.partner)) for s in people.students.values() if s.partner}
     result = Credits(people, {}, [(r, c) for r, c in claims if c.submitter is None], claims)
     for assignment in assignments:

@@ -40,6 +40,7 @@ import PIL.Image
 from rnnlab_runner.protocol import OUTPUT_CHARS, OUTPUT_FIGURES
 
 from .cells import is_course, nbgrader_meta
+from .explain import outcomes
 from .releases import Release
 from .results import FileResult, GradedCopy, TestStatus
 from .roster import GRADER_ENTRY
@@ -92,10 +93,11 @@ class Imported:
     skipped: list[str] = field(default_factory=list)
 
 
-def _graded_notebook(copy: GradedCopy, release: Release):
+def _graded_notebook(copy: GradedCopy, release: Release, result: FileResult):
     """The submission as it was graded (``prepare`` restored its nbgrader metadata), with every test
-    and course cell as the instructor wrote it (hidden tests included: this copy is the instructor's)
-    and what its code cells printed and drew in the sandboxed run."""
+    and course cell as the instructor wrote it (hidden tests included: this copy is the instructor's),
+    what its code cells printed and drew in the sandboxed run, and under each test that failed why,
+    in the words of the student's feedback page (``explain``)."""
     notebook = nbformat.reads(copy.notebook, as_version=4)
     solution = {nbgrader_meta(c).get("grade_id"): c for c in release.solution.cells}
     for cell in notebook.cells:
@@ -105,7 +107,20 @@ def _graded_notebook(copy: GradedCopy, release: Release):
             cell.source = original.source
     sanitise_notebook(notebook)
     add_outputs(notebook, copy.outputs)
+    add_verdicts(notebook, result, release)
     return notebook
+
+
+def add_verdicts(notebook, result: FileResult, release: Release) -> None:
+    """Under each autograded test that did not pass, the grader's verdict as a red (stderr) output:
+    formgrader then shows why a test scored 0, as the feedback page says it."""
+    failed = {t.grade_id for t in result.tests if t.status is not TestStatus.PASS}
+    words = outcomes(result, release)
+    for cell in notebook.cells:
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if cell.cell_type == "code" and grade_id in failed:
+            cell.outputs = [*cell.get("outputs", []),
+                            nbformat.v4.new_output("stream", name="stderr", text=f"Autograder: {words[grade_id]}\n")]
 
 
 def _display_names(credits: Credits, entry: str) -> tuple[str, str]:
@@ -173,7 +188,7 @@ def import_results(db_url: str, course_root: Path, credits: Credits, releases: l
                     imported.skipped.append(f"{result.path}: no graded copy kept; grade it again")
                     continue
                 try:
-                    notebook = _graded_notebook(copy, release)
+                    notebook = _graded_notebook(copy, release, result)
                 except (ValueError, KeyError, TypeError, AttributeError) as error:
                     imported.skipped.append(f"{result.path}: {type(error).__name__}")
                     continue

@@ -79,6 +79,7 @@ class NameMatch:
     student: Student | None
     problem: str = ""
     note: str = ""
+    candidates: tuple[str, ...] = ()  # a name that matches several students exactly: their ids
 
 
 class People:
@@ -118,7 +119,8 @@ class People:
         if len(exact) == 1:
             return NameMatch(next(iter(exact.values())))
         if len(exact) > 1:
-            return NameMatch(None, f"matches {len(exact)} students of the roster ({', '.join(sorted(exact))})")
+            return NameMatch(None, f"matches {len(exact)} students of the roster ({', '.join(sorted(exact))})",
+                             candidates=tuple(sorted(exact)))
         scores: dict[str, float] = {}
         for candidate, owners in self._by_key.items():
             ratio = difflib.SequenceMatcher(None, key, candidate, autojunk=False).ratio()
@@ -190,6 +192,7 @@ class Authorship:
     submitter: str | None          # a student id, or None (unidentified)
     partner: str | None            # a student id, "self", or None (no partner named or unmatched)
     notes: list[str] = field(default_factory=list)
+    partner_candidates: tuple[str, ...] = ()  # a partner's name several students share: who it may mean
 
 
 def authorship(result: FileResult, people: People) -> Authorship:
@@ -208,25 +211,7 @@ def authorship(result: FileResult, people: People) -> Authorship:
     if by_file is not None and by_file.note:
         notes.append(by_file.note)
     if by_file is not None and by_file.student is not None:
-        submitter = by_file.student.id
-        named = [m.student.id for m in (typed_self, typed_partner) if m is not None and m.student is not None]
-        others = [n for n in dict.fromkeys(named) if n != submitter]
-        if alone:
-            partner = "self"
-            if others:
-                notes.append(f"handed in by {by_file.student.name} with your_name {result.your_name!r}: "
-                             "credited to the LMS's submitter, working alone")
-        elif len(others) == 1 and submitter in named:
-            partner = others[0]
-        else:
-            partner = None
-            if submitter not in named:
-                notes.append(f"handed in by {by_file.student.name}, whom the pair cell does not name: credited to "
-                             "the LMS's submitter alone")
-        for match, what in ((typed_self, "your_name"), (typed_partner, "your_partner_name")):
-            if match is not None and match.student is None:
-                notes.append(f"{what} {getattr(result, what)!r}: {match.problem}")
-        return Authorship(submitter, partner, notes)
+        return _lms_authorship(result, by_file.student, typed_self, typed_partner, alone, notes)
     if by_file is not None:  # the LMS names a submitter the roster cannot place: never the typed name instead
         notes.append(f"file name: {by_file.problem}: credited to nobody (the names typed in it are not who handed "
                      "it in); add the student to the roster, or check the LMS's ids in it")
@@ -243,3 +228,33 @@ def authorship(result: FileResult, people: People) -> Authorship:
         else:
             partner = typed_partner.student.id
     return Authorship(submitter, partner, notes)
+
+
+def _lms_authorship(result: FileResult, submitter: Student, typed_self: NameMatch, typed_partner: NameMatch | None,
+                    alone: bool, notes: list[str]) -> Authorship:
+    """A file whose LMS name identified ``submitter``: the partner is the other student the pair cell
+    names. A typed name several students share names the submitter when the submitter is one of them
+    (two John Smiths: the LMS says which one handed it in); as the partner it is left to
+    ``credits`` to resolve, by which of them names the submitter back."""
+    matched = [m.student.id for m in (typed_self, typed_partner) if m is not None and m.student is not None]
+    shared = [m for m in (typed_self, typed_partner) if m is not None and m.candidates]
+    named = matched + [submitter.id for m in shared if submitter.id in m.candidates]
+    others = [n for n in dict.fromkeys(matched) if n != submitter.id]
+    open_names = [m for m in shared if submitter.id not in m.candidates]
+    candidates = open_names[0].candidates if len(open_names) == 1 and not others else ()
+    partner = None
+    if alone:
+        partner = "self"
+        if others:
+            notes.append(f"handed in by {submitter.name} with your_name {result.your_name!r}: "
+                         "credited to the LMS's submitter, working alone")
+    elif len(others) == 1 and submitter.id in named:
+        partner = others[0]
+    elif submitter.id not in named:
+        notes.append(f"handed in by {submitter.name}, whom the pair cell does not name: credited to "
+                     "the LMS's submitter alone")
+    for match, what in ((typed_self, "your_name"), (typed_partner, "your_partner_name")):
+        if match is not None and match.student is None and not (match.candidates and (
+                submitter.id in match.candidates or candidates)):
+            notes.append(f"{what} {getattr(result, what)!r}: {match.problem}")
+    return Authorship(submitter.id, partner, notes, candidates if submitter.id in named else ())

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import credits as credits_module
-from . import feedback, identity, late, lms, pipeline, sandbox, standing, submissions, summary, tables
+from . import feedback, identity, late, lms, pipeline, sandbox, standing, submissions, summary, tables, uploads
 from . import roster as roster_module
 from . import workers as workers_module
 from .releases import CourseSettingsError, Release, load_releases, points
@@ -56,6 +56,8 @@ class Options:
     canvas: Path | None = None
     moodle: Path | None = None
     similarity: Path | None = None
+    uploads: Path | None = None
+    final: Path | None = None
     limits: Limits = Limits()
     resume: bool = False
     jobs: int = 1
@@ -314,7 +316,7 @@ class Session:
         return rows
 
     def write_lms(self, rows: list[standing.StudentRow], assignments: list[str]) -> None:
-        """Step 9: the Canvas and Moodle import files (only with a roster)."""
+        """Step 9: the Canvas and Moodle import files (only with a roster), and their final copies."""
         options = self.options
         if not (options.canvas or options.moodle):
             return
@@ -331,12 +333,40 @@ class Session:
             say(f"wrote {out.path} ({out.rows} students)"
                 + (f"; left out, with no id that LMS knows: {one_line(', '.join(out.left_out), 400)}"
                    if out.left_out else ""))
+        if options.final:
+            self.write_final(rows, assignments, possible)
+
+    def write_final(self, rows: list[standing.StudentRow], assignments: list[str], possible: dict) -> None:
+        """Step 9b: a notebook's LMS files again under ``--final`` once every counted file's written
+        answers are graded (and removed from there while any is not): what is there may be posted."""
+        folder = self.options.final
+        written_max = {r.assignment: points(r.notebook)[1] for r in self.releases}
+        for assignment in assignments:
+            left, counted = standing.left_to_grade(self.credits, assignment, self.hand, written_max.get(assignment, 0))
+            paths = [folder / f"canvas-{assignment}.csv", folder / f"moodle-{assignment}.csv"]
+            if counted and not left:
+                folder.mkdir(parents=True, exist_ok=True)
+                if self.options.canvas:
+                    lms.write_canvas(paths[0], rows, self.people, [assignment], possible, self.canvas_ids)
+                if self.options.moodle:
+                    lms.write_moodle(folder / "moodle.csv", rows, self.people, [assignment])
+                say(f"{assignment}: hand grading complete ({counted} counted files): final LMS files in {folder}")
+            elif counted:
+                for path in paths:
+                    path.unlink(missing_ok=True)
+                say(f"{assignment}: written answers of {left} of {counted} counted files still to grade in "
+                    f"formgrader: the LMS files are provisional (no final files in {folder} yet)")
 
     def write_feedback(self) -> None:
-        """Step 10a: one page per student and notebook."""
-        if self.options.feedback:
-            count = feedback.write_feedback(self.options.feedback, self.credits, self.releases, self.hand)
-            say(f"wrote {count} feedback pages under {self.options.feedback}")
+        """Step 10a: one page per student and notebook, and the pages packed for each LMS to take back."""
+        if not self.options.feedback:
+            return
+        count = feedback.write_feedback(self.options.feedback, self.credits, self.releases, self.hand)
+        say(f"wrote {count} feedback pages under {self.options.feedback}")
+        if self.options.uploads:
+            for bundle in uploads.write_uploads(self.options.uploads, self.options.feedback, self.credits):
+                say(f"wrote {bundle.path} ({len(bundle.entries)} pages for {bundle.lms.capitalize()}'s "
+                    + ("Re-Upload Submissions)" if bundle.lms == "canvas" else "feedback files zip upload)"))
 
     def write_summary(self, results: list[FileResult]) -> None:
         """Step 10b: the instructor's figure (a convenience: its failure costs nothing else)."""

@@ -125,3 +125,16 @@ def student_rows(credits: Credits, assignments: list[str], max_points: Mapping[s
                                result.points, maximum, True,
                                tuple(f"{result.assignment}: {n}" for n in claim.notes), (result.path,)))
     return rows
+
+
+def left_to_grade(credits: Credits, assignment: str, hand: Mapping[tuple[str, str], HandScore] | None,
+                  written_max: float) -> tuple[int, int]:
+    """(counted entries whose written answers are not all graded yet, counted entries) for one
+    assignment: hand grading is complete, and its grades final, when the first is 0 and the second
+    is not. An assignment without written answers is complete once graded; without the gradebook
+    (``hand`` None) nothing hand-graded is known."""
+    units = {c.unit for (_, a), c in credits.by_student.items() if a == assignment and c.result is not None}
+    if not written_max:
+        return 0, len(units)
+    scores = [(hand or {}).get((unit, assignment)) for unit in units]
+    return sum(1 for s in scores if s is None or s.graded < s.of), len(units)
