@@ -140,13 +140,15 @@ class Session:
             return None
 
     def read_people(self) -> identity.People:
-        """Step 1: the roster (with Moodle's participant numbers from its grading worksheets), else
-        the gradebook's students, else typed names as they are."""
+        """Step 1: the roster (with Moodle's participant numbers from every grading worksheet the
+        course was given, kept in the store), else the gradebook's students, else typed names."""
         options = self.options
         try:
             if options.roster:
                 students = roster_module.read_roster(options.roster)
-                students, unmatched = roster_module.add_worksheets(students, list(options.worksheets))
+                for sheet in options.worksheets:
+                    roster_module.read_roster(sheet)  # a worksheet that cannot be read is refused, never kept
+                students, unmatched = roster_module.add_worksheets(students, self.store.worksheets(options.worksheets))
                 if unmatched:
                     warn("in the grading worksheets but not on the roster (by email or ID number): "
                          + listed(unmatched))
@@ -160,6 +162,8 @@ class Session:
             return identity.People(None)
         except roster_module.RosterError as error:
             raise Stop(f"Cannot use the roster: {error}") from None
+        except OSError as error:
+            raise Stop(f"Cannot keep the grading worksheet in {self.store.folder}: {error}") from None
 
     def read_course_settings(self) -> None:
         """Each notebook's Canvas assignment id and late rule (``course.toml``), checked before anything runs."""
@@ -324,6 +328,8 @@ class Session:
             warn("not writing the LMS files: an LMS needs the roster's ids (pass --roster roster.csv)")
             return
         possible = {r.assignment: r.max_points + (self.written_max or {}).get(r.assignment, 0) for r in self.releases}
+        graded = {r.assignment for r, _ in self.credits.authorships}
+        assignments = [a for a in assignments if a in graded]  # a column for an ungraded notebook would be blank
         done = []
         if options.canvas:
             done += lms.write_canvas_each(options.canvas, rows, self.people, assignments, possible, self.canvas_ids)

@@ -9,6 +9,8 @@ A store is a folder (``make grade`` uses ``grades-results/`` beside the tables):
   before it is lost.
 * ``copies/<sha256>.json``: the graded copy of each file (``results.GradedCopy``), written before
   its line, for formgrader and the similarity report: later stages never read a submitted file again.
+* ``worksheets/<sha256>.csv``: each Moodle grading worksheet a run was given (``--moodle-worksheet``),
+  kept so that every later run tells the same students apart without being given it again.
 * ``lock``: held (``fcntl.flock``) by the one grading run that may write the store; a second run on
   the same course is refused with a message saying so (``StoreBusy``).
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import tempfile
@@ -24,7 +27,7 @@ from pathlib import Path
 from . import results
 from .results import FileResult, GradedCopy
 
-RESULTS, COPIES, LOCK = "results.jsonl", "copies", "lock"
+RESULTS, COPIES, WORKSHEETS, LOCK = "results.jsonl", "copies", "worksheets", "lock"
 
 
 class StoreBusy(RuntimeError):
@@ -55,6 +58,18 @@ class Store:
             handle.write(f"{os.getpid()}\n")
             handle.flush()
             yield self
+
+    def worksheets(self, given: tuple[Path, ...] = ()) -> list[Path]:
+        """Every Moodle grading worksheet this course was given: ``given`` is kept first (by content,
+        so giving one again adds nothing); returns the kept ones."""
+        folder = self.folder / WORKSHEETS
+        for path in given:
+            data = path.read_bytes()
+            folder.mkdir(parents=True, exist_ok=True)
+            kept = folder / f"{hashlib.sha256(data).hexdigest()}.csv"
+            if not kept.exists():
+                _write_atomic(kept, data)
+        return sorted(folder.glob("*.csv")) if folder.is_dir() else []
 
     def load(self) -> Store:
         """Read every finished result (the newest per assignment and path)."""
@@ -114,11 +129,16 @@ class Store:
         folder = self.folder / COPIES
         folder.mkdir(parents=True, exist_ok=True)
         data = json.dumps({"notebook": copy.notebook, "outputs": {str(k): v for k, v in copy.outputs.items()}})
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".copy.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(data)
-            os.replace(temporary, folder / f"{sha256}.json")
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        _write_atomic(folder / f"{sha256}.json", data.encode("utf-8"))
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """``data`` into ``path`` through a temporary file beside it: a reader never sees half a file."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".write.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
