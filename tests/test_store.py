@@ -68,3 +68,14 @@ def test_a_second_grading_run_on_the_same_store_is_refused(tmp_path):
         holder.join(30)
     with Store(tmp_path / "results").locked():  # free again once the first run ended
         pass
+
+
+def test_grading_worksheets_are_kept_once_each(tmp_path):
+    sheet = tmp_path / "w.csv"
+    sheet.write_text("Identifier,Full name,Email address\nParticipant 1,Ada Lovelace,ada@uni.edu\n")
+    store = Store(tmp_path / "store")
+    assert store.worksheets() == []
+    kept = store.worksheets((sheet, sheet))
+    assert len(kept) == 1 and kept[0].read_bytes() == sheet.read_bytes()
+    sheet.write_text("Identifier,Full name,Email address\nParticipant 2,Grace Hopper,grace@uni.edu\n")
+    assert len(store.worksheets((sheet,))) == 2 and Store(tmp_path / "store").worksheets() == store.worksheets()

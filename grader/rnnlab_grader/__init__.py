@@ -24,7 +24,8 @@ Judging: where no submission code ever ran
 * ``store``         - the course's results, which every run adds to (JSON lines, graded copies, a lock)
 
 People: who is credited
-* ``identity``      - the roster, typed names, LMS file names, ids that cannot collide
+* ``roster``        - the class list: the course's CSV, Canvas's and Moodle's exports, Moodle's worksheets
+* ``identity``      - typed names and LMS file names matched to the roster, ids that cannot collide
 * ``credits``       - confirmed pairs and each student's counted file
 * ``similarity``    - answers copied between pairs, for a person to look at
 * ``standing``      - each student's row: counted points, hand grades, notes
@@ -33,7 +34,9 @@ Publishing: text only at the edges
 * ``tables``        - the CSV tables, the one place results become text
 * ``lms``           - the Canvas and Moodle import files
 * ``gradebook``     - the counted files into formgrader, and its hand grades back
+* ``explain``       - why a test failed, in words from the release (pages and formgrader alike)
 * ``feedback``      - one HTML page per student and notebook
+* ``uploads``       - the pages packed as zips Canvas and Moodle take back
 * ``summary``       - the instructor's figure
 * ``sanitise``      - student markdown made inert; text made one safe line
 * ``templates``     - the HTML pages (Jinja2, autoescaped)
