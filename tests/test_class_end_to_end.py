@@ -3,12 +3,12 @@ notebook 01 handed in as a Canvas "Download Submissions" folder (a LATE file, a 
 roster handing in a copy of Ada's notebook, a submission of notebook 02 to notebook 01, a one-sided
 pair, a pair that only the LMS can tell apart), notebook 02 as a Moodle "Download all submissions"
 folder (the two John Smiths told apart by the grading worksheet, a file after the due date), graded
-in two runs into one store, then hand-graded in the gradebook formgrader writes and graded again.
+in two runs into one store, then hand-graded in formgrader in headless Chromium and graded again.
 
 The Canvas and Moodle files are checked by rules written from the importers' own source
 (Canvas ``gradebook_importer.rb``, Moodle ``grade/import/csv/classes/load_data.php``), the feedback
 bundles by Canvas's ``infer_comment_context_from_filename`` and Moodle's
-``is_valid_filename_for_import``. formgrader itself in Chromium: ``test_gradebook``.
+``is_valid_filename_for_import``.
 """
 import csv
 import datetime
@@ -21,6 +21,7 @@ import zipfile
 import nbformat
 import pytest
 
+from formgrader_browser import formgrader, wait_until
 from notebook_tools import ROOT, nbgrader_meta, solution_notebooks, student_version
 
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -219,21 +220,53 @@ def test_feedback_bundles_reach_each_student(graded):
     assert "late" in moodle["4404"] and "feedback for John Smith" in moodle["4405"]
 
 
-@pytest.mark.slow
-def test_hand_grades_make_the_grades_final_and_reach_the_pages(graded):
+def hand_grade_in_formgrader(course, scratch):
+    """As an instructor does, in formgrader in headless Chromium: full marks typed into every written
+    answer's score box of each notebook-01 submission, the pair's test_clip overridden to 0 and a
+    comment typed on its clip_by_global_norm answer. Returns the submissions graded, once the
+    gradebook holds every grade."""
     from nbgrader.api import Gradebook
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
+    database = f"sqlite:///{course / 'gradebook.db'}"
+    wanted = {"s001+s002": ({"test_clip": 0.0}, {"clip_by_global_norm": "Clip <b>once</b>"})}
+
+    def missing(student):
+        """What formgrader has not saved yet for ``student`` (empty once all is saved)."""
+        scores, comments = wanted.get(student, ({}, {}))
+        with Gradebook(database) as gradebook:
+            notebook = gradebook.find_submission(NB1, student).notebooks[0]
+            left = [g.name for g in notebook.grades if g.manual_score is None and g.auto_score is None]
+            left += [g.name for g in notebook.grades if g.name in scores and g.manual_score != scores[g.name]]
+            return left + [c.name for c in notebook.comments if c.name in comments
+                           and c.manual_comment != comments[c.name]]
+
+    with Gradebook(database) as gradebook:
+        pages = {s.student.id: (s.notebooks[0].id, {g.name: g.max_score for g in s.notebooks[0].grades
+                                                    if g.auto_score is None})
+                 for s in gradebook.assignment_submissions(NB1)}
+    with formgrader(course, scratch) as (chrome, base):
+        for student, (page, written) in pages.items():
+            chrome.get(f"{base}/formgrader/submissions/{page}")
+            wait_until(lambda: chrome.find_elements(By.CSS_SELECTOR, "input.score[placeholder]"), 60,
+                       f"formgrader's page of {student}")   # its scripts have bound the inputs
+            assert written, f"{student} has no written answer to grade"
+            scores, comments = wanted.get(student, ({}, {}))
+            for name, points in {**written, **scores}.items():
+                box = chrome.find_element(By.ID, name)
+                box.clear()
+                box.send_keys(f"{points:g}", Keys.TAB)   # formgrader saves when the box loses focus
+            for name, text in comments.items():
+                chrome.find_element(By.ID, f"{name}-comment").send_keys(text, Keys.TAB)
+            wait_until(lambda student=student: not missing(student), 30, f"formgrader saving {student}'s hand grades")
+    return sorted(pages)
+
+
+@pytest.mark.slow
+def test_hand_grades_make_the_grades_final_and_reach_the_pages(graded, tmp_path):
     course = graded["course"]
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:   # what formgrader writes
-        for submission in gradebook.assignment_submissions(NB1):
-            for mark in submission.notebooks[0].grades:
-                if mark.auto_score is None:
-                    mark.manual_score = mark.max_score
-            if submission.student.id == "s001+s002":
-                next(g for g in submission.notebooks[0].grades if g.name == "test_clip").manual_score = 0.0
-                next(c for c in submission.notebooks[0].comments
-                     if c.name == "clip_by_global_norm").manual_comment = "Clip <b>once</b>"
-        gradebook.db.commit()
+    assert hand_grade_in_formgrader(course, tmp_path) == ["s001+s002", "s003", "s004", "s005+s006"]
     out, students = grade(course, graded["canvas"], "--resume")   # without the worksheet: the store kept it
     assert f"{NB1}: hand grading complete" in out and "grading 0 files" in out
     assert (students["s004"][NB2], students["s005"][NB1]) == ("7.2", "19")

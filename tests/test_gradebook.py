@@ -12,7 +12,6 @@ import csv
 import html
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import time
 import nbformat
 import pytest
 
+from formgrader_browser import formgrader
 from notebook_tools import ROOT, nbgrader_meta, solution_notebooks, student_version
 
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -227,59 +227,15 @@ def test_awkward_file_names_reach_every_output(course, tmp_path):
     assert [moodle[e][4] for e in ("ada@uni.edu", "grace@uni.edu", "sol@uni.edu")] == ["19", "19", "19"]
 
 
-def _chromium():
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    if not (browser and driver):
-        pytest.skip("headless Chromium is not installed (apt-get install chromium chromium-driver): "
-                    "the formgrader browser test did not run")
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        pytest.skip("selenium is not installed (pip install selenium): the formgrader browser test did not run")
-    return browser, driver
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_formgrader_in_a_real_browser(course, tmp_path):
     """Jupyter on 127.0.0.1, formgrader in headless Chromium: the pair's submission is listed and
     opens, the student's script does not run, and a grade entered there reaches grades.csv."""
-    browser, driver_path = _chromium()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
-    port, token = _free_port(), "rnnlab-test-token"
-    env = {**release.tool_env(), "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
-           "JUPYTER_RUNTIME_DIR": str(tmp_path / "jupyter-runtime")}
-    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "jupyter"), "server", "--no-browser", "--ip=127.0.0.1",
-                               f"--port={port}", f"--IdentityProvider.token={token}", "--allow-root",
-                               f"--ServerApp.root_dir={course['course']}"],
-                              cwd=course["course"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(flag)
-    chrome = None
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(120):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.5)
-        chrome = webdriver.Chrome(service=Service(driver_path), options=options)
-        chrome.set_page_load_timeout(120)
-        chrome.get(f"{base}/formgrader?token={token}")
+    with formgrader(course["course"], tmp_path) as (chrome, base):
         wait = WebDriverWait(chrome, 60)
         chrome.get(f"{base}/formgrader/api/assignment/{ASSIGNMENT}")  # what formgrader's assignment list counts
         counted = json.loads(chrome.find_element(By.TAG_NAME, "body").text)
@@ -317,11 +273,6 @@ def test_formgrader_in_a_real_browser(course, tmp_path):
         chrome.get(f"{base}/formgrader/submissions/{alone_id}")  # the untouched release: why each test failed
         wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "input.score")))
         assert "Autograder: failed because `rnn_forward`" in chrome.page_source, "no verdict under a failed test"
-    finally:
-        if chrome is not None:
-            chrome.quit()
-        server.terminate()
-        server.wait(timeout=30)
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course['course'] / 'gradebook.db'}") as gradebook:
