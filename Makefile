@@ -23,7 +23,7 @@ help:
 	@echo "                 DATA: real IMDB and WikiText-2 (data/README.md); the key results are printed"
 	@echo "make test       set up, lint (ruff) and run the test suite (offline)"
 	@echo "make release    regenerate notebooks/ from solutions/ with nbgrader (prints the points)"
-	@echo "make grade SUBMISSIONS=<folder> [ROSTER=roster.csv] [GRADES=grades.csv] [RESUME=1] [JOBS=N] [SCHEDULER=tcp://host:8786]"
+	@echo "make grade SUBMISSIONS=<folder> [ROSTER=roster.csv] [WORKSHEETS=\"worksheet-02.csv ...\"] [GRADES=grades.csv] [RESUME=1] [JOBS=N] [SCHEDULER=tcp://host:8786]"
 	@echo "                 autograde every file in the folder (sandboxed, N at once, default one per core; or on a Dask cluster)"
 	@echo "                 ROSTER: the class list (README: Grading); typed names are matched to it, and"
 	@echo "                 WORKSHEETS: Moodle grading worksheets (space-separated), to tell students of one name apart"
@@ -84,11 +84,11 @@ run: install
 
 # Checked before anything is installed or released, so a wrong folder costs no time.
 grade-check:
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of submitted files> [ROSTER=roster.csv] [GRADES=grades.csv] [RESUME=1] [JOBS=N] [SCHEDULER=tcp://host:8786]"; exit 2; }
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of submitted files> [ROSTER=roster.csv] [WORKSHEETS=\"worksheet-02.csv ...\"] [GRADES=grades.csv] [RESUME=1] [JOBS=N] [SCHEDULER=tcp://host:8786]"; exit 2; }
 	@test -e "$(SUBMISSIONS)" || { echo "SUBMISSIONS=$(SUBMISSIONS) does not exist: pass the folder the LMS's download was unpacked into"; exit 2; }
 	@test -d "$(SUBMISSIONS)" || { echo "SUBMISSIONS=$(SUBMISSIONS) is a file: put the submitted files in a folder and pass the folder"; exit 2; }
 	@test -z "$(ROSTER)" || test -f "$(ROSTER)" || { echo "ROSTER=$(ROSTER) is not a file: pass the class list as CSV (README: Grading)"; exit 2; }
-	@for sheet in $(WORKSHEETS); do test -f "$$sheet" || { echo "WORKSHEETS: $$sheet is not a file: pass Moodle's grading worksheet of the assignment (CSV)"; exit 2; }; done
+	@for sheet in $(WORKSHEETS); do test -f "$$sheet" || { echo "WORKSHEETS: $$sheet is not a file: pass Moodle's grading worksheet of the assignment (CSV); WORKSHEETS splits at spaces, so rename a worksheet whose name has one (Moodle names it after the assignment)"; exit 2; }; done
 	@test -z "$(RESUME)" || test "$(RESUME)" = 1 || { echo "RESUME=$(RESUME): only RESUME=1 (grade new or changed files only) is understood; leave RESUME out to grade every file"; exit 2; }
 
 grade: grade-check build/.released sandbox

@@ -24,6 +24,7 @@ def make(*args):
     (["grade", "SUBMISSIONS=Makefile"], "is a file"),
     (["grade", "SUBMISSIONS=tests", "ROSTER=/nonexistent.csv"], "ROSTER=/nonexistent.csv is not a file"),
     (["grade", "SUBMISSIONS=tests", "RESUME=0"], "only RESUME=1"),  # RESUME=0 once turned resuming on
+    (["grade", "SUBMISSIONS=tests", "WORKSHEETS=Grades-CS101-Notebook 02-57.csv"], "rename a worksheet"),
 ])
 def test_mistakes_are_refused_before_anything_runs(args, says):
     done, seconds = make(*args)
@@ -50,6 +51,8 @@ def test_every_grading_output_is_ignored():
                "grades-moodle-01_bptt_by_hand.csv", "grades-canvas-01_bptt_by_hand.csv", "grades-similarity.html",
                "grades-by-file-outputs/x.json",
                "grades-results/results.jsonl", "grades-results/copies/x.json", "gradebook.db", "submitted/a/b.ipynb",
-               "autograded/a/b.ipynb", "feedback/a/b.html", "roster.csv", "final-by-file.csv"]
+               "autograded/a/b.ipynb", "feedback/a/b.html", "roster.csv", "final-by-file.csv",
+               "grades-final/canvas-01_bptt_by_hand.csv", "feedback-upload/canvas-01_bptt_by_hand.zip",
+               "grades-results/worksheets/x.csv"]
     done = subprocess.run(["git", "check-ignore", "--no-index", *outputs], cwd=ROOT, capture_output=True, text=True)
     assert sorted(done.stdout.split()) == sorted(outputs), done.stdout
