@@ -150,6 +150,7 @@ def test_every_student_is_credited_and_told_why(graded):
     stranger = [row for key, row in students.items() if "strangerx" in key]
     assert len(stranger) == 1 and "Canvas user 1999 is not on the roster" in stranger[0]["reason"]
     assert "strangerx" not in students["s001"]["files"] and not students["s001"]["flagged"]
+    assert "strangerx" not in (graded["course"] / "feedback" / "s001" / f"{NB1}.html").read_text()
     assert files["smithjohn_LATE_1005_505_bptt_by_hand.ipynb"]["flagged"] and "late" in reason["s005"]
 
 
