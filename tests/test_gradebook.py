@@ -19,7 +19,7 @@ import time
 import nbformat
 import pytest
 
-from formgrader_browser import formgrader
+from formgrader_browser import formgrader, wait_until
 from notebook_tools import ROOT, nbgrader_meta, solution_notebooks, student_version
 
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -266,8 +266,14 @@ def test_formgrader_in_a_real_browser(course, tmp_path):
         assert chrome.title != "PWNED" and not (course["course"] / "pwned.txt").exists()
         score.clear()
         score.send_keys("0.5")
-        score.send_keys("\t")
-        time.sleep(3)  # formgrader saves on blur
+        score.send_keys("\t")  # formgrader saves on blur
+
+        def saved():
+            with Gradebook(f"sqlite:///{course['course'] / 'gradebook.db'}") as gradebook:
+                notebook = gradebook.find_submission(ASSIGNMENT, PAIR).notebooks[0]
+                return any(g.manual_score == 0.5 for g in notebook.grades)
+
+        wait_until(saved, 30, "formgrader saving the score typed")
         with Gradebook(f"sqlite:///{course['course'] / 'gradebook.db'}") as gradebook:
             alone_id = gradebook.find_submission_notebook(course["solution"].stem, ASSIGNMENT, "s003").id
         chrome.get(f"{base}/formgrader/submissions/{alone_id}")  # the untouched release: why each test failed
